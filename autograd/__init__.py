@@ -1,0 +1,54 @@
+"""chainrule's autograd: a scalar engine with a visible computational graph.
+
+A :class:`Value` holds one float and remembers the op that made it and its
+parents; ``backward()`` applies the chain rule from the output back to every
+node ("upstream gradient x local gradient"). Each op's forward rule and local
+gradient are written once, in :mod:`autograd.ops`.
+
+Example:
+    >>> from autograd import Value
+    >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    >>> f = (x + y) * z
+    >>> f.backward()
+    >>> f.data, x.grad, y.grad, z.grad
+    (-12.0, -4.0, -4.0, 3.0)
+
+Note: the HIPS ``autograd`` package uses the same import name; install
+chainrule in its own virtual environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
+from .engine import BackwardStep, backward_steps, backpropagate, grad, topological_order
+from .gradcheck import GradcheckResult, gradcheck, numerical_grad
+from .ops import OPS, Op
+from .value import (Constant, OverflowValueError, Parameter, TracingError, Value, as_value,
+                    dot, logsumexp, maximum, minimum, sum)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value", "Parameter", "Constant", "as_value", "dot", "logsumexp", "maximum",
+    "minimum", "grad", "backward_steps", "BackwardStep", "backpropagate", "topological_order",
+    "no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "gradcheck",
+    "GradcheckResult", "numerical_grad", "OPS", "Op", "TracingError", "OverflowValueError",
+    "draw", "render", "render_steps", "__version__",
+]
+# `sum` and `compile` are left out of __all__ so that `from autograd import *`
+# never shadows Python's builtins; use autograd.sum and autograd.compile.
+
+# Rendering and compilation build on the core; they load on first use so that
+# `import autograd` stays light and never needs graphviz or NumPy.
+_LAZY = {"draw": "draw", "render": "draw", "render_steps": "draw", "compile": "compile"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

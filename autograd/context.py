@@ -1,0 +1,132 @@
+"""Recording state: whether ops record a graph, and which scope new nodes belong to.
+
+The state lives in one :class:`contextvars.ContextVar`, so ``no_grad()`` and
+``scope()`` are safe across threads and asyncio tasks: each sees its own state.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from typing import Any, Callable, NamedTuple, TypeVar
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RecordingState(NamedTuple):
+    grad_enabled: bool = True
+    scope: tuple[str, ...] | None = None  # path of scope names, outermost first
+    tracing: bool = False  # set by autograd.compile while it records a function
+
+
+DEFAULT_STATE = RecordingState()
+STATE: contextvars.ContextVar[RecordingState] = contextvars.ContextVar(
+    "chainrule_recording_state", default=DEFAULT_STATE)
+
+
+class _StateChange:
+    """A context manager (and decorator) that sets part of the state, then restores it."""
+
+    def _changed(self, state: RecordingState) -> RecordingState:
+        raise NotImplementedError
+
+    def __enter__(self) -> "_StateChange":
+        self._tokens = getattr(self, "_tokens", [])
+        self._tokens.append(STATE.set(self._changed(STATE.get())))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        STATE.reset(self._tokens.pop())
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = STATE.set(self._changed(STATE.get()))  # local token: safe when shared
+            try:
+                return function(*args, **kwargs)
+            finally:
+                STATE.reset(token)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_StateChange):
+    """Stop recording: ops inside return leaf Values with no parents.
+
+    Use it for updates and evaluation, where no gradient is wanted. Safe across
+    threads and asyncio tasks. Also works as a decorator.
+
+    Example:
+        >>> from autograd import Value, no_grad
+        >>> x = Value(2.0)
+        >>> with no_grad():
+        ...     y = x * 3
+        >>> y.is_leaf
+        True
+    """
+
+    def _changed(self, state: RecordingState) -> RecordingState:
+        return state._replace(grad_enabled=False)
+
+
+class enable_grad(_StateChange):
+    """Record again inside a ``no_grad()`` block.
+
+    Example:
+        >>> from autograd import Value, no_grad, enable_grad
+        >>> with no_grad(), enable_grad():
+        ...     (Value(1.0) + 1).is_leaf
+        False
+    """
+
+    def _changed(self, state: RecordingState) -> RecordingState:
+        return state._replace(grad_enabled=True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record a graph here and now.
+
+    Example:
+        >>> from autograd import is_grad_enabled, no_grad
+        >>> is_grad_enabled(), no_grad()(is_grad_enabled)()
+        (True, False)
+    """
+    return STATE.get().grad_enabled
+
+
+class scope(_StateChange):
+    """Tag the nodes created inside with a name; nested scopes make a path.
+
+    ``nn`` modules open one scope per layer and per neuron, so a drawing can fold
+    a neuron or a layer into a single box (``autograd.draw(..., collapse="neuron")``).
+
+    Example:
+        >>> from autograd import Value, scope
+        >>> with scope("layer0"), scope("neuron1"):
+        ...     y = Value(1.0) * 2
+        >>> y.scope
+        ('layer0', 'neuron1')
+    """
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"scope name must be a non-empty str, got {name!r}")
+        self.name = name
+
+    def _changed(self, state: RecordingState) -> RecordingState:
+        path = (state.scope or ()) + (self.name,)
+        return state._replace(scope=path)
+
+
+def current_scope() -> tuple[str, ...] | None:
+    """The scope path new nodes are tagged with here, or ``None``.
+
+    Example:
+        >>> from autograd import scope, current_scope
+        >>> with scope("a"):
+        ...     current_scope()
+        ('a',)
+    """
+    return STATE.get().scope

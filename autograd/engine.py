@@ -1,0 +1,229 @@
+"""The backward pass: the chain rule in reverse topological order.
+
+One loop, :func:`backpropagate`, serves ``Value.backward()``, :func:`grad` (with or
+without ``create_graph``) and :func:`backward_steps`. For each node, from the output
+back to the leaves, it asks the op table for the node's local gradients and sends
+``upstream gradient x local gradient`` to each parent, adding up what a parent
+receives from all its uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, NamedTuple, Sequence, Union
+
+from .context import enable_grad
+from .ops import FLOAT_MATH
+from .value import Constant, Number, Value, as_value, parents_and_data, parents_of, to_float
+
+__all__ = ["topological_order", "backpropagate", "backward", "grad", "backward_steps",
+           "BackwardStep", "VALUE_MATH"]
+
+Roots = Union[Value, Sequence[Value]]
+
+
+def topological_order(roots: Roots) -> list[Value]:
+    """Every node the roots depend on, each after all of its parents.
+
+    Iterative (an explicit stack), so a graph of any depth is fine, and
+    deterministic: parents are visited in their recorded order.
+
+    Example:
+        >>> x = Value(1.0, "x"); y = x * 2; z = y + x
+        >>> [n.op.name if n.op else n.data for n in topological_order(z)]
+        [1.0, 2.0, 'mul', 'add']
+    """
+    roots = _as_roots(roots)
+    order: list[Value] = []
+    visited: set[Value] = set()
+    # The stack holds nodes to expand, and (node,) pairs for nodes whose
+    # parents are all in `order` already, so it can be appended after them.
+    stack: list = list(reversed(roots))
+    while stack:
+        item = stack.pop()
+        if type(item) is tuple:
+            order.append(item[0])
+        elif item not in visited:
+            visited.add(item)
+            stack.append((item,))
+            for parent in reversed(parents_of(item)):
+                if parent not in visited:
+                    stack.append(parent)
+    return order
+
+
+def _as_roots(roots: Roots) -> list[Value]:
+    if isinstance(roots, Value):
+        return [roots]
+    roots = list(roots)
+    for root in roots:
+        if not isinstance(root, Value):
+            raise TypeError(f"expected Values, got {type(root).__name__}")
+    return roots
+
+
+class ValueMath:
+    """The op table's primitives on ``Value`` nodes: local gradients as graphs.
+
+    With it, ``grad(..., create_graph=True)`` builds each local gradient from the
+    same formula the float backward uses, so second derivatives need no extra rules.
+    """
+
+    @staticmethod
+    def exp(x: Any) -> Value:
+        return as_value(x).exp()
+
+    @staticmethod
+    def log(x: Any) -> Value:
+        return as_value(x).log()
+
+    @staticmethod
+    def sin(x: Any) -> Value:
+        return as_value(x).sin()
+
+    @staticmethod
+    def cos(x: Any) -> Value:
+        return as_value(x).cos()
+
+    @staticmethod
+    def sigmoid(x: Any) -> Value:
+        return as_value(x).sigmoid()
+
+    @staticmethod
+    def pow(x: Any, exponent: Any) -> Value:
+        return as_value(x) ** exponent
+
+    @staticmethod
+    def abs(x: Any) -> Value:
+        return abs(as_value(x))
+
+    # Conditions and flat functions: their own derivative is 0, so a plain float is exact.
+    where = staticmethod(FLOAT_MATH.where)
+
+    @staticmethod
+    def is_zero(x: Any) -> bool:
+        return (x._data if isinstance(x, Value) else x) == 0.0
+
+    @staticmethod
+    def sign(x: Any) -> float:
+        return FLOAT_MATH.sign(x._data if isinstance(x, Value) else x)
+
+
+VALUE_MATH = ValueMath()
+
+OnStep = Callable[[Value, Any, Sequence[Any], dict], None]
+
+
+def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False,
+                  on_step: OnStep | None = None) -> dict[Value, Any]:
+    """Gradients of ``sum(seed * root)`` with respect to every node of the graph.
+
+    Returns ``{node: gradient}`` without touching ``.grad``. With ``create_graph``
+    the gradients are Values with graphs of their own (seeds should be Values).
+    ``on_step(node, upstream, local_grads, grads)`` is called after each node.
+
+    Example:
+        >>> x = Value(3.0); y = x * x
+        >>> backpropagate(y, [1.0])[x]
+        6.0
+    """
+    roots = _as_roots(roots)
+    grads: dict[Value, Any] = {}
+    for root, seed in zip(roots, seeds):
+        grads[root] = seed if root not in grads else grads[root] + seed
+    for node in reversed(topological_order(roots)):
+        op = node._op
+        if op is None:
+            continue
+        upstream = grads[node]
+        parents, inputs = parents_and_data(node)
+        try:
+            if create_graph:
+                local = op.local_grads(VALUE_MATH, parents, node, node._arg)
+            else:
+                local = op.local_grads(FLOAT_MATH, inputs, node._data, node._arg)
+        except (ArithmeticError, ValueError) as error:
+            operands = ", ".join(repr(p._data) for p in parents[:6])
+            raise ValueError(f"the local gradient of {op.name}({operands}) is undefined "
+                             f"({error})") from None
+        for parent, local_grad in zip(parents, local):
+            contribution = upstream * local_grad
+            previous = grads.get(parent)
+            grads[parent] = contribution if previous is None else previous + contribution
+        if on_step is not None:
+            on_step(node, upstream, local, grads)
+    return grads
+
+
+def backward(root: Value, gradient: Number = 1.0) -> None:
+    """Add d(root)/d(node) to ``node.grad`` for every node; see :meth:`Value.backward`.
+
+    Example:
+        >>> x = Value(2.0); backward(x * x); x.grad
+        4.0
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward needs a Value, got {type(root).__name__}")
+    for node, node_grad in backpropagate(root, [to_float(gradient)]).items():
+        node.grad += node_grad
+
+
+def grad(outputs: Roots, inputs: Roots, grad_outputs: Sequence[Number] | None = None,
+         create_graph: bool = False) -> tuple[Any, ...]:
+    """d(outputs)/d(inputs), returned as a tuple (one per input); ``.grad`` is untouched.
+
+    Several outputs are summed (each weighted by ``grad_outputs``, default 1).
+    An input the outputs do not depend on gets 0. With ``create_graph=True`` the
+    gradients are Values with their own graph, so they can be differentiated again.
+
+    Example:
+        >>> x = Value(2.0)
+        >>> (dx,) = grad(x ** 3, [x], create_graph=True)
+        >>> dx.data, grad(dx, [x])[0]
+        (12.0, 12.0)
+    """
+    roots = _as_roots(outputs)
+    targets = _as_roots(inputs)
+    weights = [1.0] * len(roots) if grad_outputs is None else [to_float(w) for w in grad_outputs]
+    if len(weights) != len(roots):
+        raise ValueError(f"grad_outputs has {len(weights)} entries for {len(roots)} outputs")
+    if create_graph:
+        with enable_grad():
+            seeds = [Constant(w) for w in weights]
+            grads = backpropagate(roots, seeds, create_graph=True)
+        return tuple(grads.get(x, Constant(0.0)) for x in targets)
+    grads = backpropagate(roots, weights)
+    return tuple(grads.get(x, 0.0) for x in targets)
+
+
+class BackwardStep(NamedTuple):
+    """One node's turn in the backward pass (see :func:`backward_steps`)."""
+
+    index: int  # 0 for the output's step, counting up as backward() goes
+    node: Value
+    upstream: float  # d(root)/d(node), complete by now
+    parents: tuple[Value, ...]
+    local_grads: tuple[float, ...]  # d(node)/d(parent) for each parent
+    accumulated: tuple[float, ...]  # each parent's d(root)/d(parent) so far
+
+
+def backward_steps(root: Value, gradient: Number = 1.0) -> Iterator[BackwardStep]:
+    """The backward pass one node at a time, in the order ``backward()`` uses.
+
+    ``.grad`` is not touched; the last step's ``accumulated`` values, with the
+    earlier ones, equal what ``backward()`` puts in ``.grad``.
+
+    Example:
+        >>> x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
+        >>> steps = list(backward_steps((x + y) * z))
+        >>> [s.node.op.name for s in steps], steps[1].local_grads
+        (['mul', 'add'], (1.0, 1.0))
+    """
+    recorded: list[BackwardStep] = []
+
+    def record(node: Value, upstream: Any, local: Sequence[Any], grads: dict) -> None:
+        parents = parents_of(node)
+        recorded.append(BackwardStep(len(recorded), node, upstream, parents, tuple(local),
+                                     tuple(grads[p] for p in parents)))
+
+    backpropagate(root, [to_float(gradient)], on_step=record)
+    yield from recorded

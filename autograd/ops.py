@@ -1,0 +1,315 @@
+"""The op table: every primitive operation's forward rule and local gradient, once.
+
+Each op is written against a small "math" namespace ``m`` instead of a concrete
+library, so the same two lines serve three masters:
+
+* :data:`FLOAT_MATH` - plain Python floats: eager forward and ``backward()``;
+* ``VALUE_MATH`` (in :mod:`autograd.engine`) - ``Value`` nodes: ``grad(create_graph=True)``,
+  where the local gradient is itself a differentiable graph;
+* ``NUMPY_MATH`` (in :mod:`autograd.compile`) - NumPy arrays: the compiled tape,
+  replayed over a whole batch at once.
+
+A local gradient receives the operands ``xs``, the op's result ``out`` and the op's
+constant argument ``arg`` (a slope, an exponent...), and returns one partial
+derivative per operand: d out / d xs[i]. The engine multiplies each by the upstream
+gradient ("upstream gradient x local gradient") and adds it to that operand.
+
+Only ``<``, ``<=``, ``>``, ``>=`` and ``m.is_zero`` may test values here: ``==`` on a
+``Value`` compares identity, not data.
+
+Example:
+    >>> OPS["mul"].local_grads(FLOAT_MATH, [3.0, -4.0], -12.0, None)
+    (-4.0, 3.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "SELU_SCALE", "SELU_ALPHA"]
+
+SELU_SCALE = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+
+
+class FloatMath:
+    """The primitive functions of the op table, on Python floats.
+
+    Every function is numerically stable over the whole float range: the
+    overflow-prone forms (sigmoid, softplus, logsumexp) branch on the sign first.
+
+    Example:
+        >>> FLOAT_MATH.sigmoid(-1e308)
+        0.0
+    """
+
+    exp = staticmethod(math.exp)
+    expm1 = staticmethod(math.expm1)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+    tanh = staticmethod(math.tanh)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    pow = staticmethod(math.pow)  # raises on 0**-1 and (-8)**(1/3) instead of going complex
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def where(condition: bool, if_true: Any, if_false: Any) -> Any:
+        return if_true if condition else if_false
+
+    @staticmethod
+    def is_zero(x: float) -> bool:
+        return x == 0.0
+
+    @staticmethod
+    def minimum(x: float, y: float) -> float:
+        return x if x < y else y
+
+    @staticmethod
+    def sign(x: float) -> float:
+        return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+    @staticmethod
+    def sigmoid(x: float) -> float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+
+    @staticmethod
+    def softplus(x: float) -> float:
+        # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^-|x| never overflows.
+        return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+    @staticmethod
+    def total(xs: Sequence[float]) -> float:
+        return math.fsum(xs) if len(xs) > 8 else sum(xs, 0.0)
+
+    @staticmethod
+    def largest(xs: Sequence[float]) -> float:
+        return max(xs)
+
+
+FLOAT_MATH = FloatMath()
+
+Forward = Callable[[Any, Sequence[Any], Any], Any]
+LocalGrads = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One primitive operation of the graph.
+
+    Attributes:
+        name: the op's name, also the ``Value`` method or operator that makes it.
+        symbol: how a graph drawing labels the op node (``"+"``, ``"tanh"``...).
+        forward: ``forward(m, xs, arg) -> out``.
+        local_grads: ``local_grads(m, xs, out, arg) -> (d out/d xs[0], ...)``.
+        derivative: the local gradient in words, for docs and graph tooltips.
+        arity: the number of operands, or ``None`` for n-ary ops (sum, dot, logsumexp).
+
+    Example:
+        >>> OPS["tanh"].derivative
+        '1 - tanh(x)^2'
+    """
+
+    name: str
+    symbol: str
+    forward: Forward
+    local_grads: LocalGrads
+    derivative: str
+    arity: int | None = 1
+
+    def label(self, arg: Any = None) -> str:
+        """The op node's text in a drawing, e.g. ``**2`` or ``leaky_relu(0.01)``.
+
+        Example:
+            >>> OPS["powc"].label(2.0)
+            '**2'
+        """
+        if arg is None or self.arity is None:
+            return self.symbol
+        if self.name == "powc":
+            return f"**{arg:g}"
+        return f"{self.symbol}({arg:g})"
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+OPS: dict[str, Op] = {}
+
+
+def _define(name: str, symbol: str, derivative: str, arity: int | None = 1):
+    """Register an op from a pair of functions: ``(forward, local_grads)``."""
+
+    def register(rules: tuple[Forward, LocalGrads]) -> Op:
+        forward, local_grads = rules
+        op = Op(name, symbol, forward, local_grads, derivative, arity)
+        OPS[name] = op
+        return op
+
+    return register
+
+
+# ---------------------------------------------------------------------------
+# Arithmetic. The course's gate patterns: add distributes, mul swaps.
+# ---------------------------------------------------------------------------
+ADD = _define("add", "+", "1, 1", 2)((
+    lambda m, xs, arg: xs[0] + xs[1],
+    lambda m, xs, out, arg: (1.0, 1.0),
+))
+SUB = _define("sub", "-", "1, -1", 2)((
+    lambda m, xs, arg: xs[0] - xs[1],
+    lambda m, xs, out, arg: (1.0, -1.0),
+))
+MUL = _define("mul", "*", "y, x", 2)((
+    lambda m, xs, arg: xs[0] * xs[1],
+    lambda m, xs, out, arg: (xs[1], xs[0]),
+))
+DIV = _define("div", "/", "1/y, -x/y^2", 2)((
+    lambda m, xs, arg: xs[0] / xs[1],
+    lambda m, xs, out, arg: (1.0 / xs[1], -out / xs[1]),
+))
+NEG = _define("neg", "*-1", "-1")((
+    lambda m, xs, arg: -xs[0],
+    lambda m, xs, out, arg: (-1.0,),
+))
+POW = _define("pow", "**", "y x^(y-1), x^y ln x", 2)((
+    lambda m, xs, arg: m.pow(xs[0], xs[1]),
+    lambda m, xs, out, arg: (xs[1] * m.pow(xs[0], xs[1] - 1.0), out * m.log(xs[0])),
+))
+POWC = _define("powc", "**", "k x^(k-1)")((  # x ** k with a constant exponent k = arg
+    lambda m, xs, arg: m.pow(xs[0], arg),
+    lambda m, xs, out, arg: (arg * m.pow(xs[0], arg - 1.0),),
+))
+ABS = _define("abs", "abs", "sign(x)")((
+    lambda m, xs, arg: m.abs(xs[0]),
+    lambda m, xs, out, arg: (m.sign(xs[0]),),
+))
+MAX = _define("max", "max", "1 to the larger input, 0 to the other", 2)((
+    lambda m, xs, arg: m.where(xs[0] >= xs[1], xs[0], xs[1]),
+    lambda m, xs, out, arg: (m.where(xs[0] >= xs[1], 1.0, 0.0), m.where(xs[0] >= xs[1], 0.0, 1.0)),
+))
+MIN = _define("min", "min", "1 to the smaller input, 0 to the other", 2)((
+    lambda m, xs, arg: m.where(xs[0] <= xs[1], xs[0], xs[1]),
+    lambda m, xs, out, arg: (m.where(xs[0] <= xs[1], 1.0, 0.0), m.where(xs[0] <= xs[1], 0.0, 1.0)),
+))
+
+# ---------------------------------------------------------------------------
+# n-ary ops: one node however many operands, so a neuron's w.x + b is one node.
+# ---------------------------------------------------------------------------
+SUM = _define("sum", "sum", "1 for every operand", None)((
+    lambda m, xs, arg: m.total(xs),
+    lambda m, xs, out, arg: (1.0,) * len(xs),
+))
+# dot: operands are w_1..w_n, x_1..x_n and, when arg is True, a bias b.
+DOT = _define("dot", "dot", "d/dw_i = x_i, d/dx_i = w_i, d/db = 1", None)((
+    lambda m, xs, arg: _dot_forward(m, xs, arg),
+    lambda m, xs, out, arg: _dot_local_grads(xs, arg),
+))
+LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - out)", None)((
+    lambda m, xs, arg: _logsumexp_forward(m, xs),
+    lambda m, xs, out, arg: tuple(m.exp(x - out) for x in xs),
+))
+
+
+def _dot_forward(m: Any, xs: Sequence[Any], has_bias: bool) -> Any:
+    n = (len(xs) - 1) // 2 if has_bias else len(xs) // 2
+    products = [xs[i] * xs[n + i] for i in range(n)]
+    if has_bias:
+        products.append(xs[-1])
+    return m.total(products)
+
+
+def _dot_local_grads(xs: Sequence[Any], has_bias: bool) -> tuple:
+    n = (len(xs) - 1) // 2 if has_bias else len(xs) // 2
+    weights, inputs = xs[:n], xs[n:2 * n]
+    return (*inputs, *weights, 1.0) if has_bias else (*inputs, *weights)
+
+
+def _logsumexp_forward(m: Any, xs: Sequence[Any]) -> Any:
+    shift = m.largest(xs)  # e^(x - max) <= 1: never overflows
+    return shift + m.log(m.total([m.exp(x - shift) for x in xs]))
+
+
+# ---------------------------------------------------------------------------
+# Elementwise functions and the course's activations (COURSE.md section 5).
+# ---------------------------------------------------------------------------
+EXP = _define("exp", "exp", "e^x")((
+    lambda m, xs, arg: m.exp(xs[0]),
+    lambda m, xs, out, arg: (out,),
+))
+LOG = _define("log", "log", "1/x")((
+    lambda m, xs, arg: m.log(xs[0]),
+    lambda m, xs, out, arg: (1.0 / xs[0],),
+))
+SQRT = _define("sqrt", "sqrt", "1 / (2 sqrt(x))")((
+    lambda m, xs, arg: m.sqrt(xs[0]),
+    lambda m, xs, out, arg: (0.5 / out,),
+))
+SIN = _define("sin", "sin", "cos(x)")((
+    lambda m, xs, arg: m.sin(xs[0]),
+    lambda m, xs, out, arg: (m.cos(xs[0]),),
+))
+COS = _define("cos", "cos", "-sin(x)")((
+    lambda m, xs, arg: m.cos(xs[0]),
+    lambda m, xs, out, arg: (-m.sin(xs[0]),),
+))
+TANH = _define("tanh", "tanh", "1 - tanh(x)^2")((
+    lambda m, xs, arg: m.tanh(xs[0]),
+    lambda m, xs, out, arg: (1.0 - out * out,),
+))
+SIGMOID = _define("sigmoid", "sigmoid", "(1 - s) s")((
+    lambda m, xs, arg: m.sigmoid(xs[0]),
+    lambda m, xs, out, arg: (out * (1.0 - out),),
+))
+RELU = _define("relu", "relu", "1 if x > 0 else 0")((
+    lambda m, xs, arg: m.where(xs[0] > 0.0, xs[0], 0.0),
+    lambda m, xs, out, arg: (m.where(xs[0] > 0.0, 1.0, 0.0),),
+))
+LEAKY_RELU = _define("leaky_relu", "leaky_relu", "1 if x > 0 else slope")((
+    lambda m, xs, arg: m.where(xs[0] > 0.0, xs[0], arg * xs[0]),
+    lambda m, xs, out, arg: (m.where(xs[0] > 0.0, 1.0, arg),),
+))
+# For x <= 0, elu = alpha (e^x - 1), whose derivative alpha e^x is out + alpha.
+ELU = _define("elu", "elu", "1 if x > 0 else elu(x) + alpha")((
+    lambda m, xs, arg: m.where(xs[0] > 0.0, xs[0], arg * m.expm1(m.minimum(xs[0], 0.0))),
+    lambda m, xs, out, arg: (m.where(xs[0] > 0.0, 1.0, out + arg),),
+))
+SELU = _define("selu", "selu", "scale if x > 0 else selu(x) + scale alpha")((
+    lambda m, xs, arg: m.where(
+        xs[0] > 0.0, SELU_SCALE * xs[0], SELU_SCALE * SELU_ALPHA * m.expm1(m.minimum(xs[0], 0.0))),
+    lambda m, xs, out, arg: (m.where(xs[0] > 0.0, SELU_SCALE, out + SELU_SCALE * SELU_ALPHA),),
+))
+SOFTPLUS = _define("softplus", "softplus", "sigmoid(x)")((
+    lambda m, xs, arg: m.softplus(xs[0]),
+    lambda m, xs, out, arg: (m.sigmoid(xs[0]),),
+))
+LOG_SIGMOID = _define("log_sigmoid", "log_sigmoid", "sigmoid(-x)")((
+    lambda m, xs, arg: -m.softplus(-xs[0]),
+    lambda m, xs, out, arg: (m.sigmoid(-xs[0]),),
+))
+# The notes' table prints 1 - f(x)^2 for softsign; the true derivative is this one.
+SOFTSIGN = _define("softsign", "softsign", "1 / (1 + |x|)^2")((
+    lambda m, xs, arg: xs[0] / (1.0 + m.abs(xs[0])),
+    lambda m, xs, out, arg: (1.0 / ((1.0 + m.abs(xs[0])) * (1.0 + m.abs(xs[0]))),),
+))
+# sinc(0) = 1 and sinc'(0) = 0; the inner where() keeps 0 out of every denominator.
+SINC = _define("sinc", "sinc", "(cos(x) - sinc(x)) / x, 0 at 0")((
+    lambda m, xs, arg: m.where(
+        m.is_zero(xs[0]), 1.0, m.sin(xs[0]) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),
+    lambda m, xs, out, arg: (m.where(
+        m.is_zero(xs[0]), 0.0, (m.cos(xs[0]) - out) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),),
+))
+# The perceptron's units: flat almost everywhere, so no useful gradient (COURSE.md 3, 5).
+STEP = _define("step", "step", "0 (flat)")((
+    lambda m, xs, arg: m.where(xs[0] > 0.0, 1.0, 0.0),
+    lambda m, xs, out, arg: (0.0,),
+))
+SIGN = _define("sign", "sign", "0 (flat)")((
+    lambda m, xs, arg: m.sign(xs[0]),
+    lambda m, xs, out, arg: (0.0,),
+))

@@ -1,0 +1,3 @@
+"""chainrule's nn: neurons, layers and MLPs built from autograd Values."""
+
+__all__: list[str] = []
