@@ -26,7 +26,8 @@ from .engine import BackwardStep, backward_steps, backpropagate, grad, topologic
 from .gradcheck import GradcheckResult, gradcheck, numerical_grad
 from .ops import OPS, Op
 from .value import (Constant, OverflowValueError, Parameter, TracingError, Value, as_value,
-                    dot, logsumexp, maximum, minimum, sum)
+                    dot, logsumexp, maximum, minimum)
+from .value import sum as sum  # autograd.sum; kept out of __all__ (see below)
 
 __version__ = "0.1.0"
 

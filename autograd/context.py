@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from typing import Any, Callable, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope"]
 
@@ -32,7 +33,7 @@ class _StateChange:
     def _changed(self, state: RecordingState) -> RecordingState:
         raise NotImplementedError
 
-    def __enter__(self) -> "_StateChange":
+    def __enter__(self) -> _StateChange:
         self._tokens = getattr(self, "_tokens", [])
         self._tokens.append(STATE.set(self._changed(STATE.get())))
         return self

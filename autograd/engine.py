@@ -9,7 +9,8 @@ receives from all its uses.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, NamedTuple, Sequence, Union
+from typing import Any, NamedTuple, Union
+from collections.abc import Callable, Iterator, Sequence
 
 from .context import enable_grad
 from .ops import FLOAT_MATH
@@ -198,7 +199,7 @@ def grad(outputs: Roots, inputs: Roots, grad_outputs: Sequence[Number] | None = 
 class BackwardStep(NamedTuple):
     """One node's turn in the backward pass (see :func:`backward_steps`)."""
 
-    index: int  # 0 for the output's step, counting up as backward() goes
+    step: int  # 0 for the output's step, counting up as backward() goes
     node: Value
     upstream: float  # d(root)/d(node), complete by now
     parents: tuple[Value, ...]

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 __all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "SELU_SCALE", "SELU_ALPHA"]
 

@@ -8,14 +8,16 @@ live in the op table, and the backward pass in :mod:`autograd.engine`.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Union
+from collections.abc import Iterable, Sequence
 
 from . import ops
 from .context import STATE
 from .ops import FLOAT_MATH, Op
 
-__all__ = ["Value", "Parameter", "Constant", "apply", "apply_nary", "parents_of", "parents_and_data", "sum", "dot", "logsumexp",
-           "maximum", "minimum", "as_value", "TracingError"]
+__all__ = ["Value", "Parameter", "Constant", "apply", "apply_nary", "parents_of",
+           "parents_and_data", "sum", "dot", "logsumexp", "maximum", "minimum", "as_value",
+           "TracingError"]
 
 Number = Union[int, float, bool]
 Operand = Union["Value", int, float]
@@ -133,7 +135,7 @@ class Value:
         return self._arg
 
     @property
-    def parents(self) -> tuple["Value", ...]:
+    def parents(self) -> tuple[Value, ...]:
         """The operands this node was computed from, in order (empty for a leaf)."""
         return parents_of(self)
 
@@ -152,45 +154,45 @@ class Value:
         return f"{type(self).__name__}(data={self._data!r}, grad={self.grad!r}{label})"
 
     # -- arithmetic: each line names an op of the table ----------------------
-    def __add__(self, other: Operand) -> "Value":
+    def __add__(self, other: Operand) -> Value:
         return apply(ops.ADD, self, as_value(other))
 
-    def __radd__(self, other: Operand) -> "Value":
+    def __radd__(self, other: Operand) -> Value:
         return apply(ops.ADD, as_value(other), self)
 
-    def __sub__(self, other: Operand) -> "Value":
+    def __sub__(self, other: Operand) -> Value:
         return apply(ops.SUB, self, as_value(other))
 
-    def __rsub__(self, other: Operand) -> "Value":
+    def __rsub__(self, other: Operand) -> Value:
         return apply(ops.SUB, as_value(other), self)
 
-    def __mul__(self, other: Operand) -> "Value":
+    def __mul__(self, other: Operand) -> Value:
         return apply(ops.MUL, self, as_value(other))
 
-    def __rmul__(self, other: Operand) -> "Value":
+    def __rmul__(self, other: Operand) -> Value:
         return apply(ops.MUL, as_value(other), self)
 
-    def __truediv__(self, other: Operand) -> "Value":
+    def __truediv__(self, other: Operand) -> Value:
         return apply(ops.DIV, self, as_value(other))
 
-    def __rtruediv__(self, other: Operand) -> "Value":
+    def __rtruediv__(self, other: Operand) -> Value:
         return apply(ops.DIV, as_value(other), self)
 
-    def __pow__(self, exponent: Operand) -> "Value":
+    def __pow__(self, exponent: Operand) -> Value:
         if isinstance(exponent, Value):
             return apply(ops.POW, self, exponent)
         return apply(ops.POWC, self, arg=to_float(exponent))
 
-    def __rpow__(self, base: Operand) -> "Value":
+    def __rpow__(self, base: Operand) -> Value:
         return apply(ops.POW, as_value(base), self)
 
-    def __neg__(self) -> "Value":
+    def __neg__(self) -> Value:
         return apply(ops.NEG, self)
 
-    def __pos__(self) -> "Value":
+    def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> "Value":
+    def __abs__(self) -> Value:
         return apply(ops.ABS, self)
 
     # -- comparisons read data (and so are refused while tracing) -------------
@@ -213,71 +215,74 @@ class Value:
         return self.data != 0.0
 
     # -- elementwise functions -------------------------------------------------
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         """e^x. Example: ``Value(0.0).exp().data == 1.0``."""
         return apply(ops.EXP, self)
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         """Natural logarithm; ``ValueError`` for x <= 0. Example: ``Value(1.0).log().data == 0.0``."""
         return apply(ops.LOG, self)
 
-    def sqrt(self) -> "Value":
+    def sqrt(self) -> Value:
         """Square root; ``ValueError`` for x < 0. Example: ``Value(9.0).sqrt().data == 3.0``."""
         return apply(ops.SQRT, self)
 
-    def sin(self) -> "Value":
+    def sin(self) -> Value:
         """Sine. Example: ``Value(0.0).sin().data == 0.0``."""
         return apply(ops.SIN, self)
 
-    def cos(self) -> "Value":
+    def cos(self) -> Value:
         """Cosine. Example: ``Value(0.0).cos().data == 1.0``."""
         return apply(ops.COS, self)
 
-    def sinc(self) -> "Value":
+    def sinc(self) -> Value:
         """sin(x)/x, 1 at 0 (unnormalised). Example: ``Value(0.0).sinc().data == 1.0``."""
         return apply(ops.SINC, self)
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         """Hyperbolic tangent. Example: ``Value(0.0).tanh().data == 0.0``."""
         return apply(ops.TANH, self)
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         """Logistic sigmoid 1/(1 + e^-x), stable for any x. Example: ``Value(0.0).sigmoid().data == 0.5``."""
         return apply(ops.SIGMOID, self)
 
-    def log_sigmoid(self) -> "Value":
+    def log_sigmoid(self) -> Value:
         """log(sigmoid(x)) = -softplus(-x), stable for any x. Example: ``Value(0.0).log_sigmoid()``."""
         return apply(ops.LOG_SIGMOID, self)
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         """max(0, x); gradient 0 at 0. Example: ``Value(-3.0).relu().data == 0.0``."""
         return apply(ops.RELU, self)
 
-    def leaky_relu(self, slope: float = 0.01) -> "Value":
+    def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope x. Example: ``Value(-2.0).leaky_relu(0.1).data == -0.2``."""
         return apply(ops.LEAKY_RELU, self, arg=to_float(slope))
 
-    def elu(self, alpha: float = 1.0) -> "Value":
+    def elu(self, alpha: float = 1.0) -> Value:
         """x if x > 0 else alpha (e^x - 1). Example: ``Value(1.0).elu().data == 1.0``."""
         return apply(ops.ELU, self, arg=to_float(alpha))
 
-    def selu(self) -> "Value":
+    def selu(self) -> Value:
         """Scaled ELU (lambda 1.0507, alpha 1.67326). Example: ``Value(0.0).selu().data == 0.0``."""
         return apply(ops.SELU, self)
 
-    def softplus(self) -> "Value":
+    def softplus(self) -> Value:
         """log(1 + e^x), stable for any x. Example: ``Value(0.0).softplus()`` is log 2."""
         return apply(ops.SOFTPLUS, self)
 
-    def softsign(self) -> "Value":
+    def softsign(self) -> Value:
         """x / (1 + |x|). Example: ``Value(1.0).softsign().data == 0.5``."""
         return apply(ops.SOFTSIGN, self)
 
-    def step(self) -> "Value":
-        """1 if x > 0 else 0, gradient 0: the perceptron's unit. Example: ``Value(0.3).step().data == 1.0``."""
+    def step(self) -> Value:
+        """1 if x > 0 else 0, with gradient 0: the perceptron's unit.
+
+        Example: ``Value(0.3).step().data == 1.0``.
+        """
         return apply(ops.STEP, self)
 
-    def sign(self) -> "Value":
+    def sign(self) -> Value:
         """-1, 0 or 1, gradient 0. Example: ``Value(-0.3).sign().data == -1.0``."""
         return apply(ops.SIGN, self)
 
@@ -313,7 +318,7 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
-    def detach(self) -> "Value":
+    def detach(self) -> Value:
         """A new leaf with the same data (and label), cut from the graph.
 
         Example:
@@ -415,7 +420,7 @@ def _forward_error(op: Op, inputs: Sequence[float], arg: Any, error: Exception |
 def _new_node(kind: type, data: float, op: Op | None, x: Any, y: Any, arg: Any) -> Any:
     """Make a node without the constructor's checks: its data is a float already."""
     state = STATE.get()
-    node = object.__new__(kind)
+    node: Any = object.__new__(kind)
     node._data = data
     node.grad = 0.0
     node.label = ""
@@ -471,7 +476,7 @@ def _describe(op: Op, inputs: Sequence[float], arg: Any) -> str:
 # ---------------------------------------------------------------------------
 # Ops over many operands, each making ONE node.
 # ---------------------------------------------------------------------------
-def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - the name users expect
+def sum(values: Iterable[Operand]) -> Value:  # shadows the builtin inside this module only, on purpose
     """The sum of many values as one node (its local gradients are all 1).
 
     Example:
