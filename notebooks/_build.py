@@ -1,0 +1,73 @@
+"""Re-execute the course notebooks in place so their committed outputs match the code.
+
+Usage (from the repository root, in the environment chainrule is installed in)::
+
+    python notebooks/_build.py                 # every notebook
+    python notebooks/_build.py 03 07           # the ones whose names start so
+
+Each notebook runs top to bottom on a fresh ``python3`` kernel, in this folder, exactly
+as ``pytest --nbmake`` runs it; its outputs are replaced and its run time printed.
+Timing and execution-count noise is not recorded, so re-running an unchanged notebook
+gives (close to) the same file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TIMEOUT_PER_CELL = 120  # seconds; a notebook must finish in under a minute anyway
+
+
+def notebook_paths(prefixes: list[str]) -> list[Path]:
+    """The notebooks in this folder whose names start with one of ``prefixes`` (all if empty).
+
+    Example:
+        >>> notebook_paths(["01"])[0].name
+        '01_chain_rule.ipynb'
+    """
+    paths = sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
+    if prefixes:
+        paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in prefixes)]
+    return paths
+
+
+def execute(path: Path) -> float:
+    """Run ``path`` on a fresh kernel, write it back with its new outputs; return seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.metadata.pop("execution", None)
+    client = NotebookClient(notebook, kernel_name="python3", timeout=TIMEOUT_PER_CELL,
+                            record_timing=False, store_widget_state=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    nbformat.write(notebook, path)
+    return seconds
+
+
+def main(argv: list[str]) -> int:
+    paths = notebook_paths(argv)
+    if not paths:
+        print(f"no notebook in {HERE} matches {argv}", file=sys.stderr)
+        return 2
+    total = 0.0
+    for path in paths:
+        seconds = execute(path)
+        total += seconds
+        print(f"{path.name:40s} {seconds:6.1f} s", flush=True)
+    print(f"{'total':40s} {total:6.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
