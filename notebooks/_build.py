@@ -46,13 +46,40 @@ def execute(path: Path) -> float:
             cell.execution_count = None
         cell.metadata.pop("execution", None)
     client = NotebookClient(notebook, kernel_name="python3", timeout=TIMEOUT_PER_CELL,
-                            record_timing=False, store_widget_state=False,
+                            record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    # A slider's saved state would repeat every frame it can show; the static frames
+    # next to it are what a reader without a kernel sees.
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in map(_without_machine_noise, cell.outputs) if output]
     nbformat.write(notebook, path)
     return seconds
+
+
+def _without_machine_noise(output: dict) -> dict | None:
+    """The output minus warnings that come from this machine, not the notebook.
+
+    Graphviz prints a Fontconfig warning on some systems; it says nothing about the
+    course and would differ between machines.
+
+    Example:
+        >>> _without_machine_noise({"output_type": "stream", "name": "stderr",
+        ...                         "text": 'Fontconfig warning: "x.conf", line 6\\n'}) is None
+        True
+    """
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return output
+    lines = [line for line in output["text"].splitlines(keepends=True)
+             if not line.startswith("Fontconfig warning")]
+    if not lines:
+        return None
+    output["text"] = "".join(lines)
+    return output
 
 
 def main(argv: list[str]) -> int:
