@@ -11,7 +11,7 @@ import functools
 from typing import Any, NamedTuple, TypeVar
 from collections.abc import Callable
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "tracing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,6 +20,7 @@ class RecordingState(NamedTuple):
     grad_enabled: bool = True
     scope: tuple[str, ...] | None = None  # path of scope names, outermost first
     tracing: bool = False  # set by autograd.compile while it records a function
+    tracer: Any = None  # the recorder autograd.compile traces with (see `tracing`)
 
 
 DEFAULT_STATE = RecordingState()
@@ -69,6 +70,13 @@ class no_grad(_StateChange):
     """
 
     def _changed(self, state: RecordingState) -> RecordingState:
+        if state.tracing:
+            from .value import TracingError  # value imports this module: import on use
+
+            raise TracingError(
+                "no_grad() inside a function that autograd.compile is tracing: the ops in "
+                "it would record no graph, and their results would be frozen into the tape "
+                "as constants. Use x.detach() (replayed as a stop-gradient step) instead.")
         return state._replace(grad_enabled=False)
 
 
@@ -131,3 +139,30 @@ def current_scope() -> tuple[str, ...] | None:
         ('a',)
     """
     return STATE.get().scope
+
+
+class tracing(_StateChange):
+    """Set while :func:`autograd.compile` records a function, and what it records with.
+
+    Inside, reading ``Value.data`` (or comparing Values, ``float(v)``, ``if v:``)
+    raises :class:`~autograd.value.TracingError`: a traced graph holds operations,
+    not Python's ``if``/``while``, so a branch on data would be frozen into the
+    tape for every later input. ``no_grad()`` raises too, and ``Value.detach()``
+    reports the cut to ``tracer.detached(source, leaf)`` so the tape can replay it
+    as a stop-gradient step rather than a constant.
+
+    Example:
+        >>> from autograd import Value
+        >>> from autograd.context import tracing
+        >>> with tracing(tracer=None):
+        ...     Value(1.0).data
+        Traceback (most recent call last):
+        ...
+        autograd.value.TracingError: read Value.data while autograd.compile traced ...
+    """
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+
+    def _changed(self, state: RecordingState) -> RecordingState:
+        return state._replace(grad_enabled=True, tracing=True, tracer=self.tracer)

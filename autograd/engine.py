@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Union
 from collections.abc import Callable, Iterator, Sequence
 
-from .context import enable_grad
+from .context import STATE, enable_grad
 from .ops import FLOAT_MATH
-from .value import Constant, Number, Value, as_value, parents_and_data, parents_of, to_float
+from .value import (Constant, Number, TracingError, Value, as_value, parents_and_data, parents_of,
+                    to_float)
 
 __all__ = ["topological_order", "backpropagate", "backward", "grad", "backward_steps",
            "BackwardStep", "VALUE_MATH"]
@@ -128,6 +129,10 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
         6.0
     """
     roots = _as_roots(roots)
+    if not create_graph and STATE.get().tracing:
+        raise TracingError("backward()/grad() inside a function that autograd.compile is "
+                           "tracing would compute float gradients of the example inputs and "
+                           "freeze them into the tape; use grad(..., create_graph=True)")
     grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed

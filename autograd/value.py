@@ -326,6 +326,9 @@ class Value:
             (True, 4.0)
         """
         leaf = Value(self._data, self.label)
+        tracer = STATE.get().tracer
+        if tracer is not None:  # autograd.compile replays the cut, not today's number
+            tracer.detached(self, leaf)
         return leaf
 
 

@@ -1,0 +1,130 @@
+"""The op table's primitives on NumPy arrays: what the compiled tape replays with.
+
+:mod:`autograd.ops` writes every forward rule and local gradient once, against a
+math namespace ``m``. :class:`NumpyMath` is that namespace for arrays: each
+function works elementwise on a whole group of nodes over a whole batch, so the
+compiled tape runs the *same* two lines the eager engine runs on floats.
+
+Two details keep arrays faithful to the float rules:
+
+* ``where`` turns Python-float branches into scalars of the working dtype, so a
+  float32 tape stays float32 (``np.where(c, 1.0, 0.0)`` alone would be float64);
+* the overflow-prone forms (``sigmoid``, ``softplus``) evaluate both branches of
+  their ``where`` on ``e^-|x|``, which never overflows.
+
+Domain errors are left to NumPy's floating-point flags: the tape runs under
+:data:`RAISE_ON_DOMAIN_ERRORS`, so log of a negative number or a division by zero
+raises (the tape turns it into a ``ValueError`` naming the op) instead of
+producing a silent NaN.
+
+Example:
+    >>> import numpy as np
+    >>> from autograd.ops import OPS
+    >>> OPS["mul"].local_grads(NUMPY_MATH, [np.array([3.0]), np.array([-4.0])], None, None)
+    (array([-4.]), array([3.]))
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["NumpyMath", "NUMPY_MATH", "numpy_math", "RAISE_ON_DOMAIN_ERRORS"]
+
+# Underflow to 0 is what float arithmetic does in the eager engine too (math.exp(-1000)
+# is 0.0); everything else that makes an inf or a NaN is an error, as math's functions raise.
+RAISE_ON_DOMAIN_ERRORS = dict(divide="raise", over="raise", invalid="raise", under="ignore")
+
+
+class NumpyMath:
+    """The primitive functions of the op table, elementwise on NumPy arrays.
+
+    Args:
+        dtype: the working precision (``float64`` or ``float32``); Python-float
+            constants that reach ``where`` are cast to it.
+
+    Example:
+        >>> import numpy as np
+        >>> NUMPY_MATH.sigmoid(np.array([-1e308, 0.0, 1e308]))
+        array([0. , 0.5, 1. ])
+    """
+
+    exp = staticmethod(np.exp)
+    expm1 = staticmethod(np.expm1)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    tanh = staticmethod(np.tanh)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    abs = staticmethod(np.abs)
+    minimum = staticmethod(np.minimum)
+    sign = staticmethod(np.sign)
+
+    def __init__(self, dtype: Any = np.float64) -> None:
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+            raise TypeError(f"NumpyMath works in float64 or float32, not {self.dtype}")
+        self._scalar = self.dtype.type
+
+    def __repr__(self) -> str:
+        return f"NumpyMath({self.dtype.name})"
+
+    @staticmethod
+    def pow(x: Any, exponent: Any) -> Any:
+        # np.power, unlike math.pow, does not raise on (-8) ** (1/3): it returns NaN,
+        # which the tape's floating-point flags turn into an error.
+        return np.power(x, exponent)
+
+    def where(self, condition: Any, if_true: Any, if_false: Any) -> Any:
+        if type(if_true) is float:
+            if_true = self._scalar(if_true)
+        if type(if_false) is float:
+            if_false = self._scalar(if_false)
+        return np.where(condition, if_true, if_false)
+
+    @staticmethod
+    def is_zero(x: Any) -> Any:
+        return x == 0.0
+
+    def sigmoid(self, x: Any) -> Any:
+        small = np.exp(-np.abs(x))  # e^-|x| <= 1: the branch not taken cannot overflow
+        return np.where(x >= 0.0, 1.0 / (1.0 + small), small / (1.0 + small))
+
+    @staticmethod
+    def softplus(x: Any) -> Any:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def total(xs: Sequence[Any] | np.ndarray) -> Any:
+        """The sum of a list of arrays, or of a stacked array along its first axis.
+
+        A list is added left to right, exactly as the eager ``sum`` adds floats.
+        """
+        if isinstance(xs, np.ndarray):
+            return xs.sum(axis=0)
+        return functools.reduce(np.add, xs)
+
+    @staticmethod
+    def largest(xs: Sequence[Any] | np.ndarray) -> Any:
+        if isinstance(xs, np.ndarray):
+            return xs.max(axis=0)
+        return functools.reduce(np.maximum, xs)
+
+
+NUMPY_MATH = NumpyMath(np.float64)
+_BY_DTYPE = {np.dtype(np.float64): NUMPY_MATH, np.dtype(np.float32): NumpyMath(np.float32)}
+
+
+def numpy_math(dtype: Any) -> NumpyMath:
+    """The shared :class:`NumpyMath` for ``dtype`` (float64 or float32).
+
+    Example:
+        >>> numpy_math("float32")
+        NumpyMath(float32)
+    """
+    try:
+        return _BY_DTYPE[np.dtype(dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(f"the compiled tape runs in float64 or float32, not {dtype!r}") from None
