@@ -19,6 +19,8 @@ chainrule in its own virtual environment.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
@@ -53,3 +55,16 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    # Importing the submodule autograd.draw (or autograd.compile) binds it on this
+    # package under its own name, which would hide the function of that name after
+    # the first call: keep the function there.
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _LAZY.get(name) == name and isinstance(value, types.ModuleType):
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
