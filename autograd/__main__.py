@@ -1,0 +1,149 @@
+"""Command line: backpropagate through a formula, print every gradient, draw the graph.
+
+Usage::
+
+    python -m autograd "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg
+
+The formula is parsed safely (an AST whitelist, see :mod:`autograd.expr`): numbers,
+names, ``+ - * / **``, unary minus, and the Value methods called as functions or
+methods (``tanh(x)`` or ``x.tanh()``). Exit codes: 0 success, 2 a bad formula,
+name, value or option (one line on stderr), 1 the picture could not be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from .expr import FUNCTIONS, METHODS, ExpressionError, evaluate, variable_names
+from .value import Value
+
+__all__ = ["main"]
+
+DRAWING_SUFFIXES = ("svg", "png", "pdf", "dot", "gv")
+
+EXAMPLES = """examples:
+  python -m autograd "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg
+  python -m autograd "1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))" w0=2 x0=-1 w1=-3 x1=-2 w2=-3
+  python -m autograd "(w0*x0 + w1*x1 + w2).sigmoid()" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --steps frames/
+
+functions (also as methods, x.tanh()): """ + ", ".join(sorted([*METHODS, *FUNCTIONS]))
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise _UsageError(f"{message} (see python -m autograd --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m autograd",
+        description="Build the graph of a formula, backpropagate, print d(formula)/d(variable) "
+                    "for every variable and draw the graph with its gradients.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("expression", help='the formula, quoted, e.g. "(x + y) * z"')
+    parser.add_argument("assignments", nargs="*", metavar="name=value",
+                        help="a number for every variable of the formula, e.g. x=-2")
+    parser.add_argument("-o", "--output", default="graph.svg",
+                        help="where to draw the graph: .svg (default graph.svg), .png, .pdf, or .dot "
+                             "for the DOT text (needs no Graphviz)")
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
+                        help="left to right (default) or top to bottom")
+    parser.add_argument("--number-format", default=".4g",
+                        help="format spec for the numbers in the drawing (default .4g)")
+    parser.add_argument("--steps", metavar="DIR",
+                        help="also write one SVG per backward step into DIR (step_000.svg ...)")
+    parser.add_argument("--no-draw", action="store_true", help="print the gradients only")
+    return parser
+
+
+def _assignments(items: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in items:
+        name, equals, text = item.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise _UsageError(f"{item!r} is not a name=value assignment (write x=-2)")
+        if name in values:
+            raise _UsageError(f"{name} is given twice")
+        try:
+            number = float(text)
+        except ValueError:
+            raise _UsageError(f"{item!r}: {text.strip()!r} is not a number") from None
+        if number != number:
+            raise _UsageError(f"{item!r}: NaN is not allowed")
+        values[name] = number
+    return values
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "graph.dot"
+        >>> main(["(x + y) * z", "x=-2", "y=5", "z=-4", "-o", str(out)])  # doctest: +ELLIPSIS
+        f = (x + y) * z = -12
+        df/dx = -4
+        df/dy = -4
+        df/dz = 3
+        wrote .../graph.dot
+        0
+    """
+    try:
+        arguments = _parser().parse_args(argv)
+        values = _assignments(arguments.assignments)
+        suffix = arguments.output.rpartition(".")[2].lower() if "." in arguments.output else ""
+        if not arguments.no_draw and suffix not in DRAWING_SUFFIXES:
+            raise _UsageError(f"-o {arguments.output}: name a .svg, .png, .pdf or .dot file")
+        names = variable_names(arguments.expression)
+        unused = [name for name in values if name not in names]
+        if unused:
+            raise _UsageError(f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} not used "
+                              f"in {arguments.expression!r}")
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise _UsageError(f"unknown name{'s' if len(missing) > 1 else ''} {', '.join(missing)} in "
+                              f"{arguments.expression!r}: give a value, e.g. {missing[0]}=1")
+        leaves = {name: Value(values[name], name) for name in names}
+        f = evaluate(arguments.expression, leaves)
+        f.label = "f"
+        f.backward()
+    except (_UsageError, ExpressionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"f = {arguments.expression} = {f.data:g}")
+    for name, leaf in leaves.items():
+        print(f"df/d{name} = {leaf.grad:g}")
+    if arguments.no_draw:
+        return 0
+    return _draw(f, arguments)
+
+
+def _draw(f: Value, arguments: argparse.Namespace) -> int:
+    from .draw import render, render_steps
+
+    options = {"rankdir": arguments.rankdir, "number_format": arguments.number_format}
+    try:
+        path = render(f, arguments.output, **options)
+        print(f"wrote {path}")
+        if arguments.steps:
+            frames = render_steps(f, arguments.steps, **options)
+            print(f"wrote {len(frames)} frames of the backward pass to {arguments.steps}")
+    except (ValueError, TypeError) as error:  # a bad -o suffix or number format
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as error:  # no Graphviz, an unwritable path
+        print(f"error: could not write the drawing: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
