@@ -1,3 +1,43 @@
-"""chainrule's nn: neurons, layers and MLPs built from autograd Values."""
+"""chainrule's nn: neurons, layers and MLPs built from autograd Values, and their training.
 
-__all__: list[str] = []
+Example (the course's exercise 1, part 1):
+    >>> import nn
+    >>> model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    >>> [y.data for y in model([0.0, 1.0])]
+    [0.9744787489988975, 0.9744787489988975]
+"""
+
+from __future__ import annotations
+
+from . import init
+from .activations import (ACTIVATIONS, ELU, SELU, Activation, Identity, Lambda, LeakyReLU, PReLU,
+                          ReLU, RReLU, Sigmoid, Sign, Sin, Sinc, SoftExponential, Softplus, Softsign,
+                          Step, Tanh, log_softmax, resolve_activation, softmax)
+from .layers import MLP, Layer, Maxout, MaxoutUnit, Neuron
+from .losses import (LOSSES, Loss, binary_cross_entropy, binary_cross_entropy_with_logits,
+                     cross_entropy, hinge, l2_penalty, mse, resolve_loss, squared_error)
+from .module import Module, Sequential
+from .optim import SGD, Adam, ExponentialDecay, LinearDecay, Optimizer
+from .perceptron import Perceptron, PerceptronHistory, perceptron_trick
+from .serialization import FORMAT, VERSION, ModelFileError, load, read_model_file, save
+from .train import (BatchResult, Evaluation, History, LossAndGrad, check_data, evaluate, fit,
+                    gradcheck, predict)
+
+__all__ = [
+    # modules
+    "Module", "Sequential", "Neuron", "Layer", "MLP", "Maxout", "MaxoutUnit", "Perceptron", "init",
+    # activations
+    "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU",
+    "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step", "Sign", "Lambda",
+    "ACTIVATIONS", "resolve_activation", "softmax", "log_softmax",
+    # losses
+    "squared_error", "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "hinge", "l2_penalty", "Loss", "LOSSES", "resolve_loss",
+    # optimizers
+    "Optimizer", "SGD", "Adam", "LinearDecay", "ExponentialDecay",
+    # training
+    "fit", "History", "LossAndGrad", "BatchResult", "evaluate", "Evaluation", "predict",
+    "check_data", "gradcheck", "PerceptronHistory", "perceptron_trick",
+    # files
+    "save", "load", "read_model_file", "ModelFileError", "FORMAT", "VERSION",
+]

@@ -1,0 +1,516 @@
+"""Activation functions (COURSE.md section 5), each a small :class:`~nn.Module`.
+
+The elementwise ones are single ops of :mod:`autograd.ops`, where their derivative is
+written once; the rest are compositions of those ops, so nn never re-derives a
+gradient. PReLU and soft exponential carry a learnable parameter; RReLU draws a
+random slope while training and uses the mean slope in eval mode.
+
+A layer takes its activation by name (``"sigmoid"``, ``"relu"``, ...; each neuron
+then gets its own instance, so a PReLU slope is learned per neuron), as an
+``Activation`` class or instance, or as any callable on a Value.
+
+No forward rule here reads ``Value.data``: a traced (compiled) model runs the same code.
+
+Example:
+    >>> from autograd import Value
+    >>> resolve_activation("sigmoid")(Value(0.0)).data
+    0.5
+    >>> [round(p.data, 4) for p in softmax([Value(1.0), Value(2.0), Value(3.0)])]
+    [0.09, 0.2447, 0.6652]
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Sequence, Union
+
+import autograd
+from autograd import Parameter, Value
+
+from .init import Seed, make_rng
+from .module import Module
+
+__all__ = ["Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
+           "ELU", "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step",
+           "Sign", "Lambda", "ACTIVATIONS", "ActivationSpec", "resolve_activation", "softmax",
+           "log_softmax"]
+
+
+class Activation(Module):
+    """An elementwise function of one Value; its ``name`` is how layers ask for it.
+
+    Example:
+        >>> from autograd import Value
+        >>> ReLU()(Value(-2.0)).data
+        0.0
+    """
+
+    name = "activation"
+    _repr_inline = True  # shown in the owner's repr, not as a child line
+
+    def forward(self, x: Value) -> Value:
+        raise NotImplementedError
+
+    def options(self) -> dict[str, Any]:
+        """Constructor arguments that differ from their defaults (for config and repr)."""
+        return {}
+
+    def spec(self) -> Union[str, dict[str, Any]]:
+        """How a config records this activation: its name, or a dict with its options.
+
+        Example:
+            >>> Sigmoid().spec(), Sigmoid(c=2.0).spec()
+            ('sigmoid', {'name': 'sigmoid', 'c': 2.0})
+        """
+        options = self.options()
+        return {"name": self.name, **options} if options else self.name
+
+    def describe(self) -> str:
+        """Short text for reprs: ``sigmoid`` or ``sigmoid(c=2)``."""
+        options = self.options()
+        if not options:
+            return self.name
+        return f"{self.name}(" + ", ".join(f"{k}={v:g}" for k, v in options.items()) + ")"
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+
+class Identity(Activation):
+    """f(x) = x (a linear unit): returns its input node itself.
+
+    Example:
+        >>> from autograd import Value
+        >>> x = Value(3.0); Identity()(x) is x
+        True
+    """
+
+    name = "identity"
+
+    def forward(self, x: Value) -> Value:
+        return x
+
+
+class _Scaled(Activation):
+    """An activation with a slope ``c`` inside: f(c x). c = 1 is one node; else two."""
+
+    def __init__(self, c: float = 1.0) -> None:
+        self.c = float(c)
+
+    def options(self) -> dict[str, Any]:
+        return {} if self.c == 1.0 else {"c": self.c}
+
+
+class Sigmoid(_Scaled):
+    """Logistic sigmoid 1 / (1 + e^(-c x)); c is the slope (1 by default).
+
+    Example:
+        >>> from autograd import Value
+        >>> round(Sigmoid(c=2.0)(Value(1.0)).data, 6)
+        0.880797
+    """
+
+    name = "sigmoid"
+
+    def forward(self, x: Value) -> Value:
+        return x.sigmoid() if self.c == 1.0 else (x * self.c).sigmoid()
+
+
+class Tanh(_Scaled):
+    """tanh(c x), in (-1, 1).
+
+    Example:
+        >>> from autograd import Value
+        >>> Tanh()(Value(0.0)).data
+        0.0
+    """
+
+    name = "tanh"
+
+    def forward(self, x: Value) -> Value:
+        return x.tanh() if self.c == 1.0 else (x * self.c).tanh()
+
+
+class ReLU(Activation):
+    """max(0, x).
+
+    Example:
+        >>> from autograd import Value
+        >>> ReLU()(Value(2.5)).data
+        2.5
+    """
+
+    name = "relu"
+
+    def forward(self, x: Value) -> Value:
+        return x.relu()
+
+
+class LeakyReLU(Activation):
+    """max(slope x, x) with a fixed slope; the course's leaky ReLU is max(0.1 x, x).
+
+    Example:
+        >>> from autograd import Value
+        >>> LeakyReLU()(Value(-2.0)).data
+        -0.2
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.1) -> None:
+        self.slope = float(slope)
+
+    def options(self) -> dict[str, Any]:
+        return {} if self.slope == 0.1 else {"slope": self.slope}
+
+    def forward(self, x: Value) -> Value:
+        return x.leaky_relu(self.slope)
+
+
+class PReLU(Activation):
+    """Parametric ReLU: x for x > 0, a x otherwise, with a learnable slope a.
+
+    Built as relu(x) + a min(x, 0), so the slope gets its gradient from the ops.
+
+    Example:
+        >>> from autograd import Value
+        >>> act = PReLU(slope=0.25); y = act(Value(-2.0)); y.backward()
+        >>> y.data, act.slope.grad
+        (-0.5, -2.0)
+    """
+
+    name = "prelu"
+
+    def __init__(self, slope: float = 0.25) -> None:
+        self.slope = Parameter(slope, "slope")
+
+    def forward(self, x: Value) -> Value:
+        return x.relu() + self.slope * autograd.minimum(x, 0.0)
+
+    def describe(self) -> str:
+        return f"prelu(slope={self.slope._data:g})"
+
+
+class RReLU(Activation):
+    """Randomised leaky ReLU: a slope drawn uniformly from [lower, upper] at every call
+    while training, and the fixed mean slope (lower + upper) / 2 in eval mode.
+
+    Example:
+        >>> from autograd import Value
+        >>> act = RReLU(seed=0)
+        >>> 1/8 <= act(Value(-1.0)).data / -1.0 <= 1/3
+        True
+        >>> act.eval()(Value(-1.0)).data == -(1/8 + 1/3) / 2
+        True
+    """
+
+    name = "rrelu"
+
+    def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, seed: Seed = None) -> None:
+        self.lower, self.upper = float(lower), float(upper)
+        if not self.lower <= self.upper:
+            raise ValueError(f"RReLU needs lower <= upper, got {self.lower} and {self.upper}")
+        self._rng = make_rng(seed)
+
+    def options(self) -> dict[str, Any]:
+        defaults = (1.0 / 8.0, 1.0 / 3.0)
+        return {} if (self.lower, self.upper) == defaults else {"lower": self.lower, "upper": self.upper}
+
+    def forward(self, x: Value) -> Value:
+        if self.training:
+            slope = self._rng.uniform(self.lower, self.upper)
+        else:
+            slope = (self.lower + self.upper) / 2.0
+        return x.leaky_relu(slope)
+
+
+class ELU(Activation):
+    """x for x > 0, alpha (e^x - 1) otherwise.
+
+    Example:
+        >>> from autograd import Value
+        >>> ELU()(Value(0.0)).data
+        0.0
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def options(self) -> dict[str, Any]:
+        return {} if self.alpha == 1.0 else {"alpha": self.alpha}
+
+    def forward(self, x: Value) -> Value:
+        return x.elu(self.alpha)
+
+
+class SELU(Activation):
+    """Scaled ELU with lambda = 1.0507 and alpha = 1.67326.
+
+    Example:
+        >>> from autograd import Value
+        >>> round(SELU()(Value(1.0)).data, 4)
+        1.0507
+    """
+
+    name = "selu"
+
+    def forward(self, x: Value) -> Value:
+        return x.selu()
+
+
+class Softplus(Activation):
+    """ln(1 + e^x); its derivative is the sigmoid.
+
+    Example:
+        >>> from autograd import Value
+        >>> round(Softplus()(Value(0.0)).data, 6)
+        0.693147
+    """
+
+    name = "softplus"
+
+    def forward(self, x: Value) -> Value:
+        return x.softplus()
+
+
+class Softsign(Activation):
+    """x / (1 + |x|), derivative 1 / (1 + |x|)^2.
+
+    Example:
+        >>> from autograd import Value
+        >>> Softsign()(Value(-1.0)).data
+        -0.5
+    """
+
+    name = "softsign"
+
+    def forward(self, x: Value) -> Value:
+        return x.softsign()
+
+
+class Sin(Activation):
+    """The sinusoid sin(x).
+
+    Example:
+        >>> from autograd import Value
+        >>> Sin()(Value(0.0)).data
+        0.0
+    """
+
+    name = "sin"
+
+    def forward(self, x: Value) -> Value:
+        return x.sin()
+
+
+class Sinc(Activation):
+    """sin(x) / x, and 1 at 0.
+
+    Example:
+        >>> from autograd import Value
+        >>> Sinc()(Value(0.0)).data
+        1.0
+    """
+
+    name = "sinc"
+
+    def forward(self, x: Value) -> Value:
+        return x.sinc()
+
+
+class Step(Activation):
+    """1 if x > 0 else 0: the perceptron's unit (gradient 0: train it with the perceptron rule).
+
+    Example:
+        >>> from autograd import Value
+        >>> Step()(Value(0.2)).data, Step()(Value(0.0)).data
+        (1.0, 0.0)
+    """
+
+    name = "step"
+
+    def forward(self, x: Value) -> Value:
+        return x.step()
+
+
+class Sign(Activation):
+    """-1, 0 or 1 (gradient 0).
+
+    Example:
+        >>> from autograd import Value
+        >>> Sign()(Value(-3.0)).data
+        -1.0
+    """
+
+    name = "sign"
+
+    def forward(self, x: Value) -> Value:
+        return x.sign()
+
+
+class SoftExponential(Activation):
+    """Soft exponential with a learnable alpha: three cases, from logarithmic to exponential.
+
+    f(alpha, x) = -ln(1 - alpha (x + alpha)) / alpha   for alpha < 0,
+                  x                                     for alpha = 0,
+                  (e^(alpha x) - 1) / alpha + alpha      for alpha > 0.
+
+    The case is chosen by ``step`` gates on alpha rather than a Python ``if``, so the
+    graph is the same for every alpha and a traced model stays right when alpha
+    changes sign. Within ``SMALL`` = 1e-6 of 0 it uses the expansion x + alpha (1 + x^2 / 2),
+    exact at alpha = 0 with the right gradient, so an alpha that starts at 0 can learn.
+    Where the alpha < 0 case is undefined (1 - alpha (x + alpha) <= 0) the logarithm's
+    argument is clamped at 1e-300, giving a large finite value instead of an error.
+
+    Example:
+        >>> from autograd import Value
+        >>> act = SoftExponential(alpha=0.0); y = act(Value(2.0)); y.backward()
+        >>> y.data, act.alpha.grad  # at alpha = 0: f = x, df/dalpha = 1 + x^2 / 2
+        (2.0, 3.0)
+        >>> round(SoftExponential(alpha=1.0)(Value(1.0)).data, 6)  # e - 1 + 1
+        2.718282
+    """
+
+    name = "soft_exponential"
+    SMALL = 1e-6
+
+    def __init__(self, alpha: float = 0.0) -> None:
+        self.alpha = Parameter(alpha, "alpha")
+
+    def forward(self, x: Value) -> Value:
+        alpha, small = self.alpha, self.SMALL
+        positive = (alpha - small).step()      # 1 where alpha > SMALL
+        negative = (-alpha - small).step()     # 1 where alpha < -SMALL
+        near_zero = 1.0 - positive - negative
+        # Each case is evaluated with an alpha kept inside its own range, so the
+        # cases that are switched off can never divide by 0 or overflow.
+        a_pos = autograd.maximum(alpha, small)
+        a_neg = autograd.minimum(alpha, -small)
+        exponential = ((a_pos * x).exp() - 1.0) / a_pos + a_pos
+        inside_log = autograd.maximum(1.0 - a_neg * (x + a_neg), 1e-300)
+        logarithmic = -inside_log.log() / a_neg
+        linear = x + alpha * (1.0 + x * x * 0.5)
+        return autograd.dot([positive, negative, near_zero], [exponential, logarithmic, linear])
+
+    def describe(self) -> str:
+        return f"soft_exponential(alpha={self.alpha._data:g})"
+
+
+class Lambda(Activation):
+    """Wraps any callable ``f(Value) -> Value`` as an activation.
+
+    Example:
+        >>> from autograd import Value
+        >>> def cube(x): return x ** 3
+        >>> Lambda(cube)(Value(2.0)).data, Lambda(cube).spec()
+        (8.0, {'name': 'callable', 'function': 'cube'})
+    """
+
+    name = "callable"
+
+    def __init__(self, function: Callable[[Value], Value]) -> None:
+        if not callable(function):
+            raise TypeError(f"an activation must be callable, got {type(function).__name__}")
+        self._function = function
+        self.function_name = getattr(function, "__qualname__", None) or repr(function)
+
+    def forward(self, x: Value) -> Value:
+        return self._function(x)
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": "callable", "function": self.function_name}
+
+    def describe(self) -> str:
+        return self.function_name
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "identity": Identity, "linear": Identity,
+    "sigmoid": Sigmoid, "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+    "rrelu": RReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "softplus": Softplus,
+    "softsign": Softsign,
+    "soft_exponential": SoftExponential,
+    "sin": Sin, "sinusoid": Sin,
+    "sinc": Sinc,
+    "step": Step,
+    "sign": Sign,
+}
+
+ActivationSpec = Union[str, Activation, type, Callable[[Value], Value], dict]
+
+
+def resolve_activation(spec: ActivationSpec, rng: random.Random | None = None) -> Activation:
+    """An :class:`Activation` from a name, a config dict, a class, an instance or a callable.
+
+    A name or a class gives a new instance (its own learnable parameters); an
+    instance is used as is (shared). ``rng`` seeds the random ones (RReLU).
+
+    Example:
+        >>> resolve_activation("leaky_relu"), resolve_activation({"name": "tanh", "c": 2.0})
+        (leaky_relu, tanh(c=2))
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        return _build(spec, {}, rng)
+    if isinstance(spec, dict):
+        options = dict(spec)
+        name = options.pop("name", None)
+        if not isinstance(name, str):
+            raise ValueError(f"an activation config needs a 'name', got {spec!r}"[:200])
+        return _build(name, options, rng)
+    if isinstance(spec, type) and issubclass(spec, Activation):
+        return _build(spec.name, {}, rng) if spec.name in ACTIVATIONS else spec()
+    if callable(spec):
+        return Lambda(spec)
+    raise TypeError(f"activation must be a name, an Activation or a callable, got {type(spec).__name__}")
+
+
+def _build(name: str, options: dict[str, Any], rng: random.Random | None) -> Activation:
+    key = name.lower()
+    if key == "callable":
+        raise ValueError(f"activation {options.get('function', '?')!r} is a custom callable: it cannot be "
+                         "rebuilt from its name; pass the function itself")
+    if key not in ACTIVATIONS:
+        known = ", ".join(sorted(ACTIVATIONS))
+        raise ValueError(f"unknown activation {name!r}: use one of {known}, or pass a callable")
+    cls = ACTIVATIONS[key]
+    if cls is RReLU and "seed" not in options:
+        options["seed"] = None if rng is None else rng.getrandbits(64)
+    try:
+        return cls(**options)
+    except TypeError as error:
+        raise ValueError(f"bad options for activation {name!r}: {error}") from None
+
+
+def softmax(values: Sequence[Value | float]) -> list[Value]:
+    """exp(x_i - logsumexp(x)) for each x_i: probabilities, stable for any inputs.
+
+    Example:
+        >>> from autograd import Value
+        >>> [round(p.data, 12) for p in softmax([Value(1000.0), Value(1000.0)])]
+        [0.5, 0.5]
+    """
+    return [value.exp() for value in log_softmax(values)]
+
+
+def log_softmax(values: Sequence[Value | float]) -> list[Value]:
+    """x_i - logsumexp(x): log-probabilities, stable for any inputs.
+
+    Example:
+        >>> from autograd import Value
+        >>> round(log_softmax([Value(0.0), Value(0.0)])[0].data, 6)
+        -0.693147
+    """
+    values = [autograd.as_value(v) for v in values]
+    total = autograd.logsumexp(values)
+    return [value - total for value in values]

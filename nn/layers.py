@@ -1,0 +1,352 @@
+"""Neurons, layers and multilayer perceptrons.
+
+A neuron computes activation(w . x + b); its w . x + b is ONE graph node
+(:func:`autograd.dot`), so a drawing shows one node per neuron sum and backward
+visits it once. Every forward runs inside :func:`autograd.scope`: a layer's nodes
+are tagged ``"layer {i}"`` and a neuron's ``"neuron {j}"`` inside it, so each node
+knows its layer and neuron.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import autograd
+from autograd import Parameter, Value
+from autograd.ops import OPS
+from autograd.value import apply_nary
+
+from .activations import ActivationSpec, resolve_activation
+from .init import InitSpec, Seed, make_rng, resolve_init
+from .module import Module, Sequential
+
+__all__ = ["Neuron", "Layer", "MLP", "Maxout", "MaxoutUnit", "as_inputs"]
+
+DOT = OPS["dot"]  # operands w_1..w_n, x_1..x_n, b: one node per neuron sum
+
+
+def _positive_int(what: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def as_inputs(x: Any, nin: int, owner: str) -> list[Value]:
+    """The inputs of a module as Values: numbers become leaves labelled x0, x1, ...
+
+    Raises ``ValueError`` for the wrong number of inputs and ``TypeError`` for a
+    non-number, naming the module.
+
+    Example:
+        >>> [v.label for v in as_inputs([1.0, 2.0], 2, "MLP")]
+        ['x0', 'x1']
+    """
+    if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{owner} takes a sequence of {nin} inputs, got {type(x).__name__}")
+    if len(x) != nin:
+        raise ValueError(f"{owner} takes {nin} input{'s' if nin != 1 else ''}, got {len(x)}")
+    return [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(x)]
+
+
+class Neuron(Module):
+    """activation(w . x + b) with ``nin`` weights and a bias.
+
+    Args:
+        nin: number of inputs.
+        activation: a name (``"sigmoid"``, ``"relu"``, ``"step"``...), an Activation
+            or a callable on a Value (see :mod:`nn.activations`).
+        init: ``"uniform"`` (U[-0.5, 0.5], the course's), ``"xavier"``, ``"he"``, a
+            number for every weight and bias, or an :class:`nn.init.Initializer`.
+        seed: an int or a ``random.Random``; the same seed gives the same neuron.
+
+    Example:
+        >>> n = Neuron(2, activation="sigmoid", init=1.0)
+        >>> y = n([0.0, 1.0]); round(y.data, 4)  # sigmoid(0 + 1 + 1)
+        0.8808
+        >>> y.parents[0].op.name, y.scope
+        ('dot', ('neuron',))
+    """
+
+    _weight_names = ("w",)
+    _bias_names = ("b",)
+    nout = 1
+
+    def __init__(self, nin: int, activation: ActivationSpec = "sigmoid", *, init: InitSpec = "uniform",
+                 seed: Seed = None, fan_out: int = 1) -> None:
+        self.nin = _positive_int("nin", nin)
+        rng = make_rng(seed)
+        initializer = resolve_init(init)
+        self.w = [Parameter(initializer.weight(rng, self.nin, fan_out), f"w{i}") for i in range(self.nin)]
+        self.b = Parameter(initializer.bias(rng, self.nin, fan_out), "b")
+        self.activation = resolve_activation(activation, rng)
+        self.index: int | None = None  # its place in a layer: the scope "neuron {index}"
+
+    def forward(self, x: Sequence[Value | float]) -> Value:
+        return self._forward(as_inputs(x, self.nin, "Neuron"))
+
+    def _forward(self, inputs: list[Value]) -> Value:
+        """The forward pass on inputs already checked and made Values (by its layer)."""
+        with autograd.scope("neuron" if self.index is None else f"neuron {self.index}"):
+            # autograd.dot(self.w, inputs, bias=self.b) without re-checking operands
+            # that are Values already: this line runs once per neuron per sample.
+            total = apply_nary(DOT, (*self.w, *inputs, self.b), True)
+            return self.activation.forward(total)
+
+    @classmethod
+    def from_weights(cls, weights: Sequence[float], bias: float,
+                     activation: ActivationSpec = "sigmoid") -> "Neuron":
+        """A neuron with the given weights and bias (e.g. from the course's slides).
+
+        Example:
+            >>> Neuron.from_weights([0.2, 0.2], -0.3, activation="step")([1, 1]).data
+            1.0
+        """
+        neuron = cls(len(weights), activation, init=0.0)
+        names = [f"w.{i}" for i in range(len(weights))]
+        neuron.load_state_dict({**dict(zip(names, weights)), "b": bias, **_extra_state(neuron)})
+        return neuron
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation.spec()}
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, activation={self.activation.describe()}"
+
+
+class Layer(Module):
+    """``nout`` neurons that all see the same ``nin`` inputs; returns a list of ``nout`` Values.
+
+    Example:
+        >>> layer = Layer(2, 3, activation="sigmoid", init=1.0)
+        >>> [round(a.data, 4) for a in layer([0.0, 1.0])]
+        [0.8808, 0.8808, 0.8808]
+        >>> layer([0.0, 1.0])[2].scope
+        ('layer', 'neuron 2')
+    """
+
+    def __init__(self, nin: int, nout: int, activation: ActivationSpec = "sigmoid", *,
+                 init: InitSpec = "uniform", seed: Seed = None) -> None:
+        self.nin = _positive_int("nin", nin)
+        self.nout = _positive_int("nout", nout)
+        rng = make_rng(seed)
+        self.neurons = [Neuron(self.nin, activation, init=init, seed=rng, fan_out=self.nout)
+                        for _ in range(self.nout)]
+        for j, neuron in enumerate(self.neurons):
+            neuron.index = j
+        self.index: int | None = None  # its place in an MLP: the scope "layer {index}"
+
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        inputs = as_inputs(x, self.nin, "Layer")
+        with autograd.scope("layer" if self.index is None else f"layer {self.index}"):
+            return [neuron._forward(inputs) for neuron in self.neurons]
+
+    @classmethod
+    def from_weights(cls, weights: Sequence[Sequence[float]], biases: Sequence[float],
+                     activation: ActivationSpec = "sigmoid") -> "Layer":
+        """A layer from a weight matrix W (one row per neuron, nout x nin) and biases b.
+
+        Example:
+            >>> layer = Layer.from_weights([[0.2, 0.2], [-0.2, -0.2]], [-0.3, 0.2], activation="step")
+            >>> [a.data for a in layer([0, 0])]
+            [0.0, 1.0]
+        """
+        nin, nout = _matrix_shape("weights", weights)
+        layer = cls(nin, nout, activation, init=0.0)
+        layer.load_state_dict({**_layer_state("", weights, biases), **_extra_state(layer)})
+        return layer
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout,
+                "activation": self.neurons[0].activation.spec()}
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, nout={self.nout}, activation={self.neurons[0].activation.describe()}"
+
+    _repr_children = False
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: layers of sizes ``nouts`` after ``nin`` inputs.
+
+    Returns a list of Values, one per output (even for one output).
+    ``output_activation`` defaults to ``activation`` (the course's networks use
+    sigmoids everywhere); pass ``"identity"`` for linear outputs (logits, scores).
+
+    Example:
+        >>> model = MLP(2, [3, 2], activation="sigmoid", init=1.0)  # exercise 1
+        >>> model([0.0, 1.0])[0].data
+        0.9744787489988975
+        >>> model
+        MLP(nin=2, nouts=[3, 2], activation=sigmoid, parameters=17)
+          (layers.0): Layer(nin=2, nout=3, activation=sigmoid)
+          (layers.1): Layer(nin=3, nout=2, activation=sigmoid)
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int] | int, activation: ActivationSpec = "sigmoid",
+                 output_activation: ActivationSpec | None = None, *, init: InitSpec = "uniform",
+                 seed: Seed = None) -> None:
+        nin = _positive_int("nin", nin)
+        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
+            nouts = [nouts]
+        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
+            raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}")
+        nouts = [_positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        if not nouts:
+            raise ValueError("an MLP needs at least one layer: nouts is empty")
+        rng = make_rng(seed)
+        sizes = [nin] + nouts
+        last = len(nouts) - 1
+        layers = [Layer(sizes[i], sizes[i + 1],
+                        output_activation if i == last and output_activation is not None else activation,
+                        init=init, seed=rng)
+                  for i in range(len(nouts))]
+        super().__init__(*layers)
+
+    @property
+    def nouts(self) -> list[int]:
+        return [layer.nout for layer in self.layers]
+
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        x = as_inputs(x, self.layers[0].nin, "MLP")
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    @classmethod
+    def from_weights(cls, weights: Sequence[Sequence[Sequence[float]]], biases: Sequence[Sequence[float]],
+                     activation: ActivationSpec = "sigmoid",
+                     output_activation: ActivationSpec | None = None) -> "MLP":
+        """An MLP from one weight matrix (nout x nin) and one bias vector per layer.
+
+        Example (the course's XNOR from step units: AND and NOR, then OR):
+            >>> xnor = MLP.from_weights([[[0.2, 0.2], [-0.2, -0.2]], [[0.2, 0.2]]],
+            ...                         [[-0.3, 0.2], [-0.1]], activation="step")
+            >>> [xnor([a, b])[0].data for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)]]
+            [1.0, 0.0, 0.0, 1.0]
+        """
+        if len(weights) != len(biases) or not weights:
+            raise ValueError(f"need one weight matrix and one bias vector per layer, "
+                             f"got {len(weights)} and {len(biases)}")
+        shapes = [_matrix_shape(f"weights[{i}]", w) for i, w in enumerate(weights)]
+        for i in range(1, len(shapes)):
+            if shapes[i][0] != shapes[i - 1][1]:
+                raise ValueError(f"weights[{i}] has {shapes[i][0]} columns but layer {i - 1} has "
+                                 f"{shapes[i - 1][1]} outputs")
+        model = cls(shapes[0][0], [nout for _, nout in shapes], activation, output_activation, init=0.0)
+        state: dict[str, Any] = {}
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            state.update(_layer_state(f"layers.{i}.", w, b))
+        model.load_state_dict({**state, **_extra_state(model)})
+        return model
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
+                "activation": self.layers[0].neurons[0].activation.spec(),
+                "output_activation": self.layers[-1].neurons[0].activation.spec()}
+
+    def extra_repr(self) -> str:
+        hidden = self.layers[0].neurons[0].activation.describe()
+        output = self.layers[-1].neurons[0].activation.describe()
+        text = f"nin={self.nin}, nouts={self.nouts}, activation={hidden}"
+        if output != hidden:
+            text += f", output_activation={output}"
+        return text + f", parameters={len(self.parameters())}"
+
+
+class MaxoutUnit(Module):
+    """One maxout unit: max(w1 . x + b1, ..., wk . x + bk) over ``pieces`` linear pieces.
+
+    Example:
+        >>> unit = MaxoutUnit(2, pieces=2, seed=0)
+        >>> unit.pieces[0].load_state_dict({"w.0": 1, "w.1": 0, "b": 0})
+        >>> unit.pieces[1].load_state_dict({"w.0": -1, "w.1": 0, "b": 0})
+        >>> unit([-3.0, 5.0]).data  # max(x0, -x0) = |x0|
+        3.0
+    """
+
+    def __init__(self, nin: int, pieces: int = 2, *, init: InitSpec = "uniform", seed: Seed = None,
+                 fan_out: int = 1) -> None:
+        self.nin = _positive_int("nin", nin)
+        count = _positive_int("pieces", pieces)
+        rng = make_rng(seed)
+        self.pieces = [Neuron(self.nin, "identity", init=init, seed=rng, fan_out=fan_out)
+                       for _ in range(count)]
+        self.index: int | None = None
+
+    def forward(self, x: Sequence[Value | float]) -> Value:
+        x = as_inputs(x, self.nin, "MaxoutUnit")
+        with autograd.scope("neuron" if self.index is None else f"neuron {self.index}"):
+            best = None
+            for piece in self.pieces:
+                z = apply_nary(DOT, (*piece.w, *x, piece.b), True)
+                best = z if best is None else autograd.maximum(best, z)
+            return best
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, pieces={len(self.pieces)}"
+
+    _repr_children = False
+
+
+class Maxout(Module):
+    """A layer of ``nout`` maxout units (COURSE.md 5): max(w1 . x + b1, w2 . x + b2) each.
+
+    Example:
+        >>> layer = Maxout(3, 4, pieces=2, seed=0)
+        >>> len(layer([1.0, 2.0, 3.0])), len(layer.parameters())  # 4 units x 2 pieces x (3 + 1)
+        (4, 32)
+    """
+
+    def __init__(self, nin: int, nout: int, pieces: int = 2, *, init: InitSpec = "uniform",
+                 seed: Seed = None) -> None:
+        self.nin = _positive_int("nin", nin)
+        self.nout = _positive_int("nout", nout)
+        rng = make_rng(seed)
+        self.units = [MaxoutUnit(self.nin, pieces, init=init, seed=rng, fan_out=self.nout)
+                      for _ in range(self.nout)]
+        for j, unit in enumerate(self.units):
+            unit.index = j
+        self.index: int | None = None
+
+    def forward(self, x: Sequence[Value | float]) -> list[Value]:
+        inputs = as_inputs(x, self.nin, "Maxout")
+        with autograd.scope("layer" if self.index is None else f"layer {self.index}"):
+            return [unit(inputs) for unit in self.units]
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Maxout", "nin": self.nin, "nout": self.nout, "pieces": len(self.units[0].pieces)}
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, nout={self.nout}, pieces={len(self.units[0].pieces)}"
+
+    _repr_children = False
+
+
+def _matrix_shape(what: str, matrix: Sequence[Sequence[float]]) -> tuple[int, int]:
+    """(nin, nout) of a weight matrix given as nout rows of nin numbers."""
+    rows = [list(row) for row in matrix]
+    if not rows or not rows[0]:
+        raise ValueError(f"{what} is empty")
+    for j, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise ValueError(f"{what} row {j} has {len(row)} weights, row 0 has {len(rows[0])}")
+    return len(rows[0]), len(rows)
+
+
+def _layer_state(prefix: str, weights: Sequence[Sequence[float]], biases: Sequence[float]) -> dict:
+    if len(biases) != len(weights):
+        raise ValueError(f"{prefix or 'layer '}needs {len(weights)} biases (one per row of weights), "
+                         f"got {len(biases)}")
+    state: dict[str, Any] = {}
+    for j, (row, bias) in enumerate(zip(weights, biases)):
+        for i, w in enumerate(row):
+            state[f"{prefix}neurons.{j}.w.{i}"] = w
+        state[f"{prefix}neurons.{j}.b"] = bias
+    return state
+
+
+def _extra_state(module: Module) -> dict[str, float]:
+    """Current values of learnable activation parameters (slopes...), kept as they are."""
+    kinds = {id(p) for p in module.weights()} | {id(p) for p in module.biases()}
+    return {name: p._data for name, p in module.named_parameters() if id(p) not in kinds}

@@ -1,0 +1,312 @@
+"""Loss functions (COURSE.md section 4), each built from autograd ops.
+
+Each function takes one sample's outputs (a Value or a list of Values) and its
+target, and returns a Value; :func:`nn.fit` averages them over a batch. The
+numerically delicate ones use the stable ops of :mod:`autograd.ops`
+(``softplus``, ``logsumexp``), never a hand-written derivative.
+
+The :class:`Loss` objects in :data:`LOSSES` add what training needs around a
+function: which targets fit it (checked before the first step) and, for
+classifiers, when a prediction counts as correct.
+
+Example:
+    >>> from autograd import Value
+    >>> squared_error([Value(0.5), Value(2.0)], [1.0, 1.0]).data  # (0.25 + 1) / 2
+    0.625
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Sequence, Union
+
+import autograd
+from autograd import Value
+
+__all__ = ["squared_error", "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "cross_entropy", "hinge", "l2_penalty", "Loss", "LOSSES", "resolve_loss", "LossSpec"]
+
+Outputs = Union[Value, Sequence[Value]]
+Targets = Union[float, Value, Sequence[Union[float, Value]]]
+
+# log() is clamped at -100, as PyTorch's BCELoss does, so a saturated sigmoid
+# (1 - a == 0.0 in floats) gives a large finite loss instead of log(0).
+_LOG_FLOOR = math.exp(-100.0)
+
+
+def _as_list(values: Any) -> list:
+    return [values] if isinstance(values, (Value, numbers.Real)) else list(values)
+
+
+def _paired(outputs: Outputs, targets: Targets, what: str) -> tuple[list[Value], list]:
+    outputs, targets = _as_list(outputs), _as_list(targets)
+    if len(outputs) != len(targets):
+        raise ValueError(f"{what}: {len(outputs)} output{'s' if len(outputs) != 1 else ''} "
+                         f"but {len(targets)} target{'s' if len(targets) != 1 else ''}")
+    if not outputs:
+        raise ValueError(f"{what}: no outputs")
+    return [autograd.as_value(o) for o in outputs], targets
+
+
+def squared_error(outputs: Outputs, targets: Targets) -> Value:
+    """E = 1/2 sum (a - y)^2, the course's squared error; dE/da = a - y.
+
+    Example:
+        >>> from autograd import Value
+        >>> a = Value(0.8); e = squared_error(a, 1.0); e.backward()
+        >>> round(e.data, 6), round(a.grad, 6)
+        (0.02, -0.2)
+    """
+    outputs, targets = _paired(outputs, targets, "squared_error")
+    errors = [a - y for a, y in zip(outputs, targets)]
+    return autograd.dot(errors, errors) * 0.5
+
+
+def mse(outputs: Outputs, targets: Targets) -> Value:
+    """Mean squared error over the outputs: 1/n sum (a - y)^2.
+
+    Example:
+        >>> from autograd import Value
+        >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data  # (1 + 4) / 2
+        2.5
+    """
+    outputs, targets = _paired(outputs, targets, "mse")
+    errors = [a - y for a, y in zip(outputs, targets)]
+    return autograd.dot(errors, errors) * (1.0 / len(errors))
+
+
+def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
+    """J = -[y log a + (1 - y) log(1 - a)] summed over the outputs; a are probabilities.
+
+    With a sigmoid output the gradient at the neuron's sum is a - y (COURSE.md 2).
+    The logarithms are clamped at -100 (as PyTorch does) so a saturated output gives a
+    large finite loss; prefer :func:`binary_cross_entropy_with_logits` on raw scores.
+
+    Example:
+        >>> from autograd import Value
+        >>> z = Value(0.0); J = binary_cross_entropy(z.sigmoid(), 1.0); J.backward()
+        >>> round(J.data, 6), z.grad  # log 2, and a - y = 0.5 - 1
+        (0.693147, -0.5)
+    """
+    outputs, targets = _paired(outputs, targets, "binary_cross_entropy")
+    logs, weights = [], []
+    for a, y in zip(outputs, targets):
+        # A hard label (a plain 0 or 1) needs one of the two terms: half the nodes.
+        if isinstance(y, Value) or y != 0.0:
+            logs.append(autograd.maximum(a, _LOG_FLOOR).log())
+            weights.append(-y)
+        if isinstance(y, Value) or y != 1.0:
+            logs.append(autograd.maximum(1.0 - a, _LOG_FLOOR).log())
+            weights.append(y - 1.0)
+    return autograd.dot(logs, weights)
+
+
+def binary_cross_entropy_with_logits(outputs: Outputs, targets: Targets) -> Value:
+    """Binary cross-entropy on raw scores z (sigmoid applied inside): softplus(z) - y z.
+
+    Stable for any z: -log sigmoid(z) = softplus(-z), so no log of 0 can occur.
+
+    Example:
+        >>> from autograd import Value
+        >>> binary_cross_entropy_with_logits(Value(-1000.0), 0.0).data
+        0.0
+        >>> binary_cross_entropy_with_logits(Value(-1000.0), 1.0).data
+        1000.0
+    """
+    outputs, targets = _paired(outputs, targets, "binary_cross_entropy_with_logits")
+    terms = [z.softplus() for z in outputs]
+    return autograd.dot(terms + outputs, [1.0] * len(terms) + [-y for y in targets])
+
+
+def cross_entropy(logits: Sequence[Value], target: Union[int, Sequence[Union[float, Value]]]) -> Value:
+    """Multi-class cross-entropy on logits: -log softmax(z)[target] = logsumexp(z) - z_target.
+
+    ``target`` is a class index, or a probability vector y (-sum y_i log p_i).
+    The log-softmax goes through ``logsumexp``, so large logits cannot overflow.
+
+    Example:
+        >>> from autograd import Value
+        >>> z = [Value(1000.0), Value(0.0)]
+        >>> cross_entropy(z, 0).data, cross_entropy(z, 1).data
+        (0.0, 1000.0)
+        >>> round(cross_entropy([Value(0.0), Value(0.0)], [0.5, 0.5]).data, 6)
+        0.693147
+    """
+    logits = [autograd.as_value(z) for z in _as_list(logits)]
+    if not logits:
+        raise ValueError("cross_entropy: no logits")
+    total = autograd.logsumexp(logits)
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+        if not 0 <= target < len(logits):
+            raise ValueError(f"cross_entropy: class {target} is out of range for {len(logits)} logits")
+        return total - logits[int(target)]
+    probabilities = list(target)
+    if len(probabilities) != len(logits):
+        raise ValueError(f"cross_entropy: {len(logits)} logits but {len(probabilities)} target probabilities")
+    # -sum y_i (z_i - logsumexp) = logsumexp * sum(y) - sum(y_i z_i), as one node.
+    traced = any(isinstance(y, Value) for y in probabilities)
+    mass = autograd.sum(probabilities) if traced else math.fsum(probabilities)
+    return autograd.dot(logits + [total], [-y for y in probabilities] + [mass])
+
+
+def hinge(outputs: Outputs, targets: Targets) -> Value:
+    """Max-margin (hinge) loss sum relu(1 - y s), labels y in {-1, +1} (micrograd's demo).
+
+    Example:
+        >>> from autograd import Value
+        >>> hinge(Value(0.3), 1.0).data, hinge(Value(2.0), 1.0).data
+        (0.7, 0.0)
+    """
+    outputs, targets = _paired(outputs, targets, "hinge")
+    margins = [autograd.dot([s], [-y], bias=1.0).relu() for s, y in zip(outputs, targets)]
+    return margins[0] if len(margins) == 1 else autograd.sum(margins)
+
+
+def l2_penalty(weights: Any, strength: float) -> Value:
+    """strength * sum w^2 over the weights: the L2 penalty. Biases are left out.
+
+    Pass a model (its :meth:`~nn.Module.weights`, never its biases) or a list of
+    Values. The course writes lambda / (2 m) sum w^2: use ``strength = lambda / (2 m)``.
+    The sum is one dot node, w . w.
+
+    Example:
+        >>> from nn import Neuron
+        >>> n = Neuron(2, init=3.0)  # weights 3, 3 and bias 3
+        >>> l2_penalty(n, 0.5).data  # 0.5 * (9 + 9): the bias is not penalised
+        9.0
+    """
+    from .module import Module
+
+    values = weights.weights() if isinstance(weights, Module) else list(weights)
+    if not values:
+        return autograd.Constant(0.0)
+    return autograd.dot(values, values) * float(strength)
+
+
+# ---------------------------------------------------------------------------
+# Loss objects: the function plus target checks and accuracy, for fit().
+# ---------------------------------------------------------------------------
+class Loss:
+    """A per-sample loss function with what :func:`nn.fit` needs around it.
+
+    Attributes:
+        name: its name in :data:`LOSSES`.
+        function: ``function(outputs, target) -> Value``.
+        classifier: whether accuracy means something for it.
+
+    Example:
+        >>> LOSSES["bce"].check_target([1], nout=1), LOSSES["bce"].is_correct([0.9], [1.0])
+        ([1.0], True)
+    """
+
+    def __init__(self, name: str, function: Callable[..., Value], classifier: bool,
+                 target_rule: str = "any", threshold: float | None = None) -> None:
+        self.name = name
+        self.function = function
+        self.classifier = classifier
+        self.target_rule = target_rule
+        self.threshold = threshold
+
+    def __call__(self, outputs: Outputs, target: Any) -> Value:
+        return self.function(outputs, target)
+
+    def __repr__(self) -> str:
+        return f"Loss({self.name!r})"
+
+    def check_target(self, target: Any, nout: int | None) -> Any:
+        """The target in the form the loss takes, or ``ValueError`` saying why it does not fit."""
+        values = _as_list(target) if not isinstance(target, (str, bytes)) else None
+        if values is None or any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
+            raise ValueError(f"{self.name} needs numbers as targets, got {target!r}"[:200])
+        numbers_ = [float(v) for v in values]
+        bad = [v for v in numbers_ if not math.isfinite(v)]
+        if bad:
+            raise ValueError(f"the target holds {bad[0]!r}: targets must be finite")
+        if nout is not None and len(numbers_) != nout:
+            raise ValueError(f"the target has {len(numbers_)} value{'s' if len(numbers_) != 1 else ''} "
+                             f"but the model has {nout} output{'s' if nout != 1 else ''}")
+        if self.target_rule == "probability" and any(not 0.0 <= v <= 1.0 for v in numbers_):
+            raise ValueError(f"{self.name} needs targets between 0 and 1, got {target!r}"[:200])
+        if self.target_rule == "sign" and any(v not in (-1.0, 1.0) for v in numbers_):
+            raise ValueError(f"{self.name} needs labels -1 or +1, got {target!r}"[:200])
+        return numbers_
+
+    def is_correct(self, outputs: Sequence[float], target: Any) -> bool | None:
+        """Whether a prediction is right (every output on the target's side); None for regression."""
+        if not self.classifier:
+            return None
+        cut = self.threshold
+        middle = 0.0 if self.target_rule == "sign" else 0.5
+        return all((o > cut) == (t > middle) for o, t in zip(outputs, target))
+
+
+class _CrossEntropyLoss(Loss):
+    def __init__(self) -> None:
+        super().__init__("cross_entropy", cross_entropy, classifier=True)
+
+    def check_target(self, target: Any, nout: int | None) -> Any:
+        if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+            if nout is not None and not 0 <= target < nout:
+                raise ValueError(f"cross_entropy needs a class index in 0..{nout - 1}, got {target}")
+            if target < 0:
+                raise ValueError(f"cross_entropy needs a class index >= 0, got {target}")
+            return int(target)
+        if isinstance(target, numbers.Real) and not isinstance(target, bool):
+            raise ValueError(f"cross_entropy needs an integer class index (or a probability "
+                             f"vector), got {target!r}")
+        probabilities = super().check_target(target, nout)
+        if any(p < 0.0 for p in probabilities) or abs(math.fsum(probabilities) - 1.0) > 1e-6:
+            raise ValueError(f"cross_entropy needs a class index or probabilities that sum to 1, "
+                             f"got {target!r}"[:200])
+        return probabilities
+
+    def is_correct(self, outputs: Sequence[float], target: Any) -> bool:
+        predicted = max(range(len(outputs)), key=outputs.__getitem__)
+        if isinstance(target, int):
+            return predicted == target
+        return predicted == max(range(len(target)), key=target.__getitem__)
+
+
+def _losses() -> dict[str, Loss]:
+    entries = [
+        (("squared_error", "sse"), Loss("squared_error", squared_error, classifier=False)),
+        (("mse",), Loss("mse", mse, classifier=False)),
+        (("bce", "binary_cross_entropy"),
+         Loss("bce", binary_cross_entropy, classifier=True, target_rule="probability", threshold=0.5)),
+        (("bce_logits", "binary_cross_entropy_with_logits"),
+         Loss("bce_logits", binary_cross_entropy_with_logits, classifier=True, target_rule="probability",
+              threshold=0.0)),
+        (("cross_entropy",), _CrossEntropyLoss()),
+        (("hinge", "max_margin"), Loss("hinge", hinge, classifier=True, target_rule="sign", threshold=0.0)),
+    ]
+    return {name: loss for names, loss in entries for name in names}
+
+
+LOSSES: dict[str, Loss] = _losses()
+
+LossSpec = Union[str, Loss, Callable[..., Value]]
+
+
+def resolve_loss(spec: LossSpec) -> Loss:
+    """A :class:`Loss` from a name in :data:`LOSSES`, a Loss, or a function (no accuracy then).
+
+    Example:
+        >>> resolve_loss("max_margin"), resolve_loss(mse).classifier
+        (Loss('hinge'), False)
+    """
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str):
+        try:
+            return LOSSES[spec.lower()]
+        except KeyError:
+            raise ValueError(f"unknown loss {spec!r}: use one of {', '.join(sorted(LOSSES))}, "
+                             "or pass a function(outputs, target) -> Value") from None
+    if callable(spec):
+        for loss in LOSSES.values():
+            if loss.function is spec:
+                return loss
+        return Loss(getattr(spec, "__name__", "custom"), spec, classifier=False)
+    raise TypeError(f"loss must be a name, an nn.Loss or a function, got {type(spec).__name__}")
+

@@ -1,0 +1,120 @@
+"""Perceptrons (COURSE.md section 3): step units trained by the perceptron learning rule.
+
+A step unit has no useful gradient (its derivative is 0 almost everywhere), so
+it is not trained by backpropagation but by the perceptron rule: after each
+misclassified sample, W <- W + lr * (y - y_hat) * x (the bias sees an input of 1).
+On a linearly separable set this stops making mistakes after finitely many updates.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import autograd
+
+from .init import InitSpec, Seed
+from .layers import Neuron
+from .train import _check_inputs
+
+__all__ = ["Perceptron", "PerceptronHistory", "perceptron_trick"]
+
+
+def perceptron_trick(line: Sequence[float], point: Sequence[float], label: int,
+                     lr: float = 0.1) -> tuple[float, ...]:
+    """Move a line w . x + b = 0 towards a misclassified point; a correct point leaves it alone.
+
+    ``line`` is (w1, ..., wn, b); ``label`` is 1 for the positive side (w . x + b > 0)
+    and 0 (or -1) for the other. A point on the wrong side is added to the line, with 1
+    for the bias and times ``lr``, if it should be positive, and subtracted otherwise.
+
+    Example (COURSE.md 3: the line 3 x1 + 4 x2 - 10 = 0 and the negative point (4, 5)):
+        >>> perceptron_trick((3, 4, -10), (4, 5), label=0, lr=0.1)
+        (2.6, 3.5, -10.1)
+        >>> perceptron_trick((3, 4, -10), (4, 5), label=1)  # already on its side
+        (3.0, 4.0, -10.0)
+    """
+    coefficients = [float(c) for c in line]
+    if len(coefficients) != len(point) + 1:
+        raise ValueError(f"a line in {len(point)} dimensions has {len(point) + 1} coefficients "
+                         f"(weights and bias), got {len(coefficients)}")
+    if label not in (0, 1, -1):
+        raise ValueError(f"label must be 1 (positive side) or 0/-1 (negative side), got {label!r}")
+    extended = [float(x) for x in point] + [1.0]
+    activation = sum(c * x for c, x in zip(coefficients, extended))
+    predicted_positive = activation > 0.0
+    if predicted_positive == (label == 1):
+        return tuple(coefficients)
+    direction = 1.0 if label == 1 else -1.0
+    return tuple(c + direction * lr * x for c, x in zip(coefficients, extended))
+
+
+@dataclass
+class PerceptronHistory:
+    """Misclassified samples in each epoch of :meth:`Perceptron.learn`."""
+
+    errors: list[int] = field(default_factory=list)
+    converged: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.errors)
+
+
+class Perceptron(Neuron):
+    """A single step unit, step(w . x + b) (or ``activation="sign"``), learned by the perceptron rule.
+
+    Labels are 0/1 for a step unit and -1/+1 for a sign unit. Weights start at
+    ``init`` (0 by default, the textbook start).
+
+    Example (AND is linearly separable):
+        >>> p = Perceptron(2)
+        >>> history = p.learn([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 0, 0, 1], lr=0.1)
+        >>> history.converged, [p.predict(x) for x in [[0, 0], [0, 1], [1, 0], [1, 1]]]
+        (True, [0.0, 0.0, 0.0, 1.0])
+    """
+
+    def __init__(self, nin: int, activation: str = "step", *, init: InitSpec = 0.0, seed: Seed = None) -> None:
+        if activation not in ("step", "sign"):
+            raise ValueError(f"a Perceptron's activation is 'step' or 'sign', got {activation!r}")
+        super().__init__(nin, activation, init=init, seed=seed)
+
+    def predict(self, x: Sequence[float]) -> float:
+        """The unit's output for one input row (no graph is recorded)."""
+        with autograd.no_grad():
+            return self(x).data
+
+    def learn(self, X: Any, Y: Any, lr: float = 0.1, epochs: int = 100) -> PerceptronHistory:
+        """The perceptron learning rule, sample by sample, until an epoch has no mistakes.
+
+        W <- W + lr * (y - y_hat) * x and b <- b + lr * (y - y_hat) for each sample.
+        Stops after an epoch with no mistakes (``converged``) or after ``epochs`` epochs.
+        """
+        rows = _check_inputs(self, X)
+        labels = list(Y)
+        if len(labels) != len(rows):
+            raise ValueError(f"X has {len(rows)} rows but Y has {len(labels)}: one label per row")
+        allowed = (0, 1) if self.activation.name == "step" else (-1, 1)
+        for i, y in enumerate(labels):
+            if isinstance(y, bool) or not isinstance(y, numbers.Real) or y not in allowed:
+                raise ValueError(f"Y row {i} is {y!r}: a {self.activation.name} perceptron needs labels "
+                                 f"{allowed[0]} or {allowed[1]}")
+        history = PerceptronHistory()
+        for _ in range(epochs):
+            mistakes = 0
+            for x, y in zip(rows, labels):
+                error = float(y) - self.predict(x)
+                if error:
+                    mistakes += 1
+                    for w, xi in zip(self.w, x):
+                        w.data = w.data + lr * error * xi
+                    self.b.data = self.b.data + lr * error
+            history.errors.append(mistakes)
+            if mistakes == 0:
+                history.converged = True
+                break
+        return history
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Perceptron", "nin": self.nin, "activation": self.activation.spec()}
