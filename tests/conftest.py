@@ -1,0 +1,17 @@
+"""Shared pytest configuration: hypothesis profiles.
+
+* ``ci`` (the default): few enough examples that the whole suite stays fast; no
+  deadline, because a shared 2-core machine makes single-example timings noisy.
+* ``thorough``: many more examples, for a run before a release or after touching
+  the op table: ``HYPOTHESIS_PROFILE=thorough python -m pytest tests``.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=30, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=500, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
