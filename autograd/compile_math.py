@@ -78,10 +78,15 @@ class NumpyMath:
         return np.power(x, exponent)
 
     def where(self, condition: Any, if_true: Any, if_false: Any) -> Any:
-        if type(if_true) is float:
-            if_true = self._scalar(if_true)
-        if type(if_false) is float:
-            if_false = self._scalar(if_false)
+        if type(if_true) is float and type(if_false) is float:
+            # Both branches numbers: the result's dtype must come from the tape, not
+            # from Python's float. The 0/1 masks of relu, max and step are the common case.
+            if if_true == 1.0 and if_false == 0.0:
+                return np.asarray(condition).astype(self.dtype)
+            if if_true == 0.0 and if_false == 1.0:
+                return np.logical_not(condition).astype(self.dtype)
+            return np.where(condition, self._scalar(if_true), self._scalar(if_false))
+        # One array branch: a Python float beside it takes the array's dtype (NEP 50).
         return np.where(condition, if_true, if_false)
 
     @staticmethod

@@ -1,0 +1,276 @@
+"""The tape: a traced scalar graph as a flat list of instructions.
+
+:func:`autograd.compile` records a function once on ``Value`` inputs; the graph it
+built becomes a :class:`Tape`, one :class:`Instruction` per op node in topological
+order, each naming its op and its operand slots, like a three-address listing:
+
+.. code-block:: text
+
+    t0 = dot [p0, p1] . [x[0], x[1]] + p2      # layer 0/neuron 0
+    t1 = relu t0
+
+Operand slots are inputs (``x[0]``: one per scalar of an argument, batched),
+parameters (``p0``: shared by every sample, gradients summed over the batch),
+frozen leaves (``f0``: other captured Values, read when the tape runs, no gradient),
+constants (printed as numbers: baked into the tape) and temporaries (``t0``).
+
+A ``Value.detach()`` during tracing becomes a ``stop_gradient`` instruction: the
+value flows forward, the gradient stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from .ops import Op
+from .value import Value, parents_of
+
+__all__ = ["Ref", "Instruction", "Tape", "INPUT", "PARAM", "FROZEN", "CONST", "TEMP", "graph_order"]
+
+INPUT, PARAM, FROZEN, CONST, TEMP = "x", "p", "f", "k", "t"
+
+
+class Ref(NamedTuple):
+    """An operand slot: its kind (``INPUT``, ``PARAM``, ``FROZEN``, ``CONST``, ``TEMP``) and index."""
+
+    kind: str
+    index: int
+
+
+class Instruction(NamedTuple):
+    """One step of the tape: ``target = op operands`` (``op`` is None for stop_gradient)."""
+
+    target: int  # the temporary it writes: t{target}
+    op: Op | None
+    operands: tuple[Ref, ...]
+    arg: Any
+    scope: tuple[str, ...] | None
+
+    @property
+    def name(self) -> str:
+        """The op's name, or ``"stop_gradient"``."""
+        return "stop_gradient" if self.op is None else self.op.name
+
+
+def graph_order(roots: Sequence[Value], detached: dict[Value, Value]) -> list[Value]:
+    """Every node the roots depend on, parents first; a detached leaf depends on its source.
+
+    Iterative, deterministic (parents in their recorded order), like
+    :func:`autograd.topological_order`.
+
+    Example:
+        >>> x = Value(1.0); y = x * 2; z = y.detach() + x
+        >>> len(graph_order([z], {z.parents[0]: y}))
+        5
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[Any] = list(reversed(roots))
+    while stack:
+        item = stack.pop()
+        if type(item) is tuple:
+            order.append(item[0])
+        elif item not in visited:
+            visited.add(item)
+            stack.append((item,))
+            source = detached.get(item)
+            for parent in reversed((source,) if source is not None else parents_of(item)):
+                if parent not in visited:
+                    stack.append(parent)
+    return order
+
+
+class Tape:
+    """A traced function as instructions in topological order; ``print`` it to read it.
+
+    Attributes:
+        input_names: the name of each argument of the traced function.
+        input_shapes: the shape of one sample of each argument (``()`` for a number).
+        input_labels: one name per input scalar (``x[0]``...), in slot order.
+        params: the parameter Values (``p0``, ``p1``...); the tape returns their gradients.
+        frozen: other captured leaf Values (``f0``...), read when the tape runs.
+        constants: the baked-in numbers.
+        instructions: the steps, each after the steps it reads.
+        outputs: where each output scalar is read from.
+        output_shape: the shape of the traced function's result per sample.
+
+    Example:
+        >>> import autograd
+        >>> w = autograd.Parameter(3.0)
+        >>> f = autograd.compile(lambda x: (w * x + 1).tanh(), (0.5,))
+        >>> print(f.tape)
+        # tape: 1 input, 1 parameter, 1 constant -> 1 output, 3 instructions
+        # inputs: x
+        t0 = mul p0, x
+        t1 = add t0, 1.0
+        t2 = tanh t1
+        out = t2
+    """
+
+    def __init__(self, input_names: Sequence[str], input_shapes: Sequence[tuple[int, ...]],
+                 input_labels: Sequence[str], params: Sequence[Value], frozen: Sequence[Value],
+                 constants: Sequence[float], instructions: Sequence[Instruction],
+                 outputs: Sequence[Ref], output_shape: tuple[int, ...]) -> None:
+        self.input_names = list(input_names)
+        self.input_shapes = [tuple(s) for s in input_shapes]
+        self.input_labels = list(input_labels)
+        self.params = list(params)
+        self.frozen = list(frozen)
+        self.constants = list(constants)
+        self.instructions = list(instructions)
+        self.outputs = list(outputs)
+        self.output_shape = tuple(output_shape)
+
+    @classmethod
+    def from_graph(cls, outputs: Sequence[Value], output_shape: tuple[int, ...],
+                   input_leaves: Sequence[Value], input_names: Sequence[str],
+                   input_shapes: Sequence[tuple[int, ...]], params: Sequence[Value] | None,
+                   detached: dict[Value, Value]) -> Tape:
+        """Build the tape of a traced graph (what :func:`autograd.compile` calls).
+
+        ``params=None`` makes every captured leaf that is not a ``Constant`` a
+        parameter, in order of first use.
+        """
+        from .value import Constant
+
+        slots: dict[Value, Ref] = {leaf: Ref(INPUT, i) for i, leaf in enumerate(input_leaves)}
+        order = graph_order(outputs, detached)
+
+        def is_captured(node: Value) -> bool:
+            return (node._op is None and node not in slots and node not in detached
+                    and not isinstance(node, Constant))
+
+        # number captured leaves in the order the instructions first read them
+        captured: dict[Value, None] = {}
+        for node in order:
+            if node._op is not None or node in detached:
+                for operand in (detached[node],) if node in detached else parents_of(node):
+                    if is_captured(operand):
+                        captured[operand] = None
+        captured.update((node, None) for node in outputs if is_captured(node))
+        if params is None:
+            params = list(captured)
+        param_set = set(params)
+        frozen = [n for n in captured if n not in param_set]
+        for i, p in enumerate(params):
+            slots[p] = Ref(PARAM, i)
+        for i, f in enumerate(frozen):
+            slots[f] = Ref(FROZEN, i)
+        constants: list[float] = []
+        constant_slot: dict[float, Ref] = {}
+        instructions: list[Instruction] = []
+        for node in order:
+            if node in slots:
+                continue
+            source = detached.get(node)
+            if source is not None:
+                operands: tuple[Value, ...] = (source,)
+            elif node._op is None:  # a Constant: bake its number in (equal numbers share a slot)
+                number = node._data
+                key = number if number != 0.0 else repr(number)  # keep 0.0 and -0.0 apart
+                ref = constant_slot.get(key)
+                if ref is None:
+                    ref = constant_slot[key] = Ref(CONST, len(constants))
+                    constants.append(number)
+                slots[node] = ref
+                continue
+            else:
+                operands = parents_of(node)
+            target = len(instructions)
+            instructions.append(Instruction(
+                target, None if source is not None else node._op,
+                tuple(slots[p] for p in operands), None if source is not None else node._arg,
+                node._scope))
+            slots[node] = Ref(TEMP, target)
+        labels = [leaf.label for leaf in input_leaves]
+        return cls(input_names, input_shapes, labels, params, frozen, constants, instructions,
+                   [slots[o] for o in outputs], output_shape)
+
+    # -- reading it -----------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.instructions)
+
+    def __iter__(self):
+        return iter(self.instructions)
+
+    def name(self, ref: Ref) -> str:
+        """How the listing writes an operand: ``x[0]``, ``p3``, ``f0``, ``2.5`` or ``t7``.
+
+        Example:
+            >>> Tape([], [], [], [], [], [2.5], [], [], ()).name(Ref(CONST, 0))
+            '2.5'
+        """
+        if ref.kind == INPUT:
+            return self.input_labels[ref.index]
+        if ref.kind == CONST:
+            return repr(self.constants[ref.index])
+        return f"{ref.kind}{ref.index}"
+
+    def names(self, refs: Sequence[Ref]) -> str:
+        """Operands joined by commas, runs of consecutive slots folded: ``p0..p15``."""
+        parts: list[str] = []
+        i = 0
+        while i < len(refs):
+            j = i
+            kind = refs[i].kind
+            if kind in (PARAM, FROZEN, TEMP):
+                while (j + 1 < len(refs) and refs[j + 1].kind == kind
+                       and refs[j + 1].index == refs[j].index + 1):
+                    j += 1
+            if j - i >= 2:
+                parts.append(f"{self.name(refs[i])}..{self.name(refs[j])}")
+            else:
+                parts.extend(self.name(r) for r in refs[i:j + 1])
+            i = j + 1
+        return ", ".join(parts)
+
+    def format_instruction(self, instruction: Instruction) -> str:
+        """One line of the listing (without the scope comment).
+
+        Example:
+            >>> from autograd.ops import OPS
+            >>> ins = Instruction(4, OPS["powc"], (Ref(TEMP, 3),), 2.0, None)
+            >>> Tape([], [], [], [], [], [], [ins], [], ()).format_instruction(ins)
+            't4 = powc[2] t3'
+        """
+        op, operands = instruction.op, instruction.operands
+        name = instruction.name
+        if op is not None and op.name == "dot":
+            n = len(operands) // 2
+            text = f"dot [{self.names(operands[:n])}] . [{self.names(operands[n:2 * n])}]"
+            if instruction.arg:
+                text += f" + {self.name(operands[-1])}"
+        else:
+            if instruction.arg is not None and op is not None and op.arity is not None:
+                name += f"[{instruction.arg:g}]"
+            text = f"{name} {self.names(operands)}"
+        return f"t{instruction.target} = {text}"
+
+    def __str__(self) -> str:
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}" + ("" if n == 1 else "s")
+
+        header = (f"# tape: {count(len(self.input_labels), 'input')}, "
+                  f"{count(len(self.params), 'parameter')}, ")
+        if self.frozen:
+            header += f"{count(len(self.frozen), 'frozen leaf')}, ".replace("leafs", "leaves")
+        header += (f"{count(len(self.constants), 'constant')} -> "
+                   f"{count(len(self.outputs), 'output')}, {count(len(self), 'instruction')}")
+        lines = [header, "# inputs: " + ", ".join(self.input_labels) if self.input_labels else "# inputs: none"]
+        scope = None
+        for instruction in self.instructions:
+            line = self.format_instruction(instruction)
+            if instruction.scope != scope and instruction.scope:
+                line = f"{line:<40}  # {'/'.join(instruction.scope)}"
+            scope = instruction.scope
+            lines.append(line)
+        if self.output_shape == ():
+            lines.append(f"out = {self.name(self.outputs[0])}")
+        else:
+            lines.extend(f"out[{i}] = {self.name(ref)}" for i, ref in enumerate(self.outputs))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<Tape: {len(self)} instructions, {len(self.input_labels)} inputs, "
+                f"{len(self.params)} parameters, {len(self.outputs)} outputs>")

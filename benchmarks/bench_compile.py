@@ -1,0 +1,437 @@
+"""Compiled-tape benchmark: ``autograd.compile`` against PyTorch, micrograd and plain NumPy.
+
+Usage, from the repository root (one command; about two minutes)::
+
+    python benchmarks/bench_compile.py            # --quick: fewer repeats, no micrograd
+
+Every measurement runs in its own fresh ``python`` process, one engine per process,
+with one thread for everyone: ``OMP/OPENBLAS/MKL_NUM_THREADS=1`` for NumPy and
+``torch.set_num_threads(1)`` for PyTorch. Timings are the minimum over repeats (the
+least disturbed by other work on the machine); the script prints a table with the
+machine, the versions and the ratios, and whether each of issue 6's targets is met.
+It always exits 0: a benchmark is not a test.
+
+1. **micrograd's demo**: ``make_moons(100, noise=0.1)``, ``MLP(2, [16, 16, 1])`` with
+   ReLU, max-margin loss + 1e-4 L2 over every parameter, 100 SGD steps with
+   lr = 1.0 - 0.9 k / 100. chainrule: ``nn.MLP`` traced once by ``autograd.compile``,
+   then 100 compiled steps on the full batch. PyTorch: ``nn.Linear`` layers, the batch
+   as one tensor, ``optim.SGD``, at the same precision. micrograd: a few steps of its
+   own demo code, extrapolated to 100. Targets: 100 compiled steps <= 0.3x PyTorch's
+   time; the whole compiled run (trace and compile included) >= 5,000x faster than
+   micrograd's; trace + compile < 50 ms.
+2. **digits**: scikit-learn's 1,797 8x8 digits, ``MLP(64, [64, 32, 10])``, ReLU,
+   cross-entropy, one full-batch SGD step. Target: <= 1.5x PyTorch at the same precision.
+3. **The course's NumPy example** (COURSE.md section 4): N = 64, D_in = 1000, H = 100
+   sigmoid units, D_out = 10, squared loss, lr 1e-4, 2,000 steps: the compiled tape
+   against the course's own NumPy loop (written as the course writes it, without its
+   per-step ``print``), from the same weights; the final losses must agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"  # before NumPy loads, here and (inherited) in every worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import emit, module_available, run_worker  # noqa: E402
+
+SEED = 1337
+MOONS_STEPS = 100
+L2_ALPHA = 1e-4
+COURSE_STEPS = 2000
+
+
+# ---------------------------------------------------------------------------
+# Worker side: one engine, one task, in a fresh process.
+# ---------------------------------------------------------------------------
+def moons_data() -> tuple[Any, Any]:
+    import numpy as np
+    from sklearn.datasets import make_moons
+
+    np.random.seed(SEED)
+    X, y = make_moons(n_samples=100, noise=0.1)
+    return X, y * 2.0 - 1.0
+
+
+def best_of(function: Any, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def moons_chainrule(dtype: str, repeats: int) -> dict[str, Any]:
+    import numpy as np
+
+    start = time.perf_counter()
+    import autograd
+    import autograd.compile  # noqa: F401 - loaded before the clock starts, as a user's import would be
+    import nn
+    imports = time.perf_counter() - start
+
+    X, y = moons_data()
+    model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="identity", seed=SEED)
+    params = model.parameters()
+
+    def loss(x: Any, label: Any) -> Any:
+        score = model(x)[0]
+        return (1 - label * score).relu() + L2_ALPHA * autograd.dot(params, params)
+
+    start = time.perf_counter()
+    step = autograd.compile(loss, (X[0], y[0]), params, dtype=dtype)
+    compile_time = time.perf_counter() - start
+    initial = step.parameter_array()
+    X, y = X.astype(dtype), y.astype(dtype)
+
+    def train() -> Any:
+        theta = initial.copy()
+        mean = 1.0 / len(X)
+        for k in range(MOONS_STEPS):
+            result = step.value_and_grad(X, y, params=theta, output_grad=mean)
+            theta -= (1.0 - 0.9 * k / MOONS_STEPS) * result.param_grads
+        return theta, result
+
+    start = time.perf_counter()
+    train()
+    first_run = time.perf_counter() - start
+    steps = best_of(train, repeats)
+    theta, result = train()
+    step.set_parameters(theta)
+    scores = autograd.compile(lambda x: model(x)[0], (X[0],))(X)
+    return {"trace_compile": compile_time, "first_run": first_run, "steps": steps,
+            "whole_run": compile_time + first_run, "imports": imports,
+            "final_loss": float(result.outputs.mean()), "accuracy": float(np.mean((scores > 0) == (y > 0))),
+            "instructions": len(step.tape), "groups": len(step.program.groups)}
+
+
+def moons_torch(dtype: str, repeats: int) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    X, y = moons_data()
+    precision = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    Xt, yt = torch.tensor(X, dtype=precision), torch.tensor(y, dtype=precision)
+    torch.manual_seed(SEED)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
+                                torch.nn.ReLU(), torch.nn.Linear(16, 1)).to(precision)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def train() -> Any:
+        model.load_state_dict(initial)
+        optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+        for k in range(MOONS_STEPS):
+            for group in optimizer.param_groups:
+                group["lr"] = 1.0 - 0.9 * k / MOONS_STEPS
+            scores = model(Xt)[:, 0]
+            loss = torch.relu(1 - yt * scores).mean() + L2_ALPHA * sum((p * p).sum() for p in model.parameters())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return loss, scores
+
+    train()
+    steps = best_of(train, repeats)
+    loss, scores = train()
+    return {"steps": steps, "final_loss": float(loss), "accuracy": float(((scores > 0) == (yt > 0)).double().mean()),
+            "version": torch.__version__}
+
+
+def moons_micrograd(steps: int) -> dict[str, Any]:
+    import random
+
+    import numpy as np
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    X, y = moons_data()
+    random.seed(SEED)
+    model = MLP(2, [16, 16, 1])
+    times = []
+    for k in range(steps):  # micrograd's demo.ipynb, step by step
+        start = time.perf_counter()
+        inputs = [list(map(Value, row)) for row in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = L2_ALPHA * sum(p * p for p in model.parameters())
+        total = data_loss + reg_loss
+        model.zero_grad()
+        total.backward()
+        lr = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        times.append(time.perf_counter() - start)
+    return {"step_times": times, "per_step": float(np.mean(times))}
+
+
+def digits_data(dtype: str) -> tuple[Any, Any, Any]:
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = (digits.data / 16.0).astype(dtype)
+    onehot = np.eye(10, dtype=dtype)[digits.target]
+    return X, digits.target, onehot
+
+
+def digits_chainrule(dtype: str, repeats: int) -> dict[str, Any]:
+    import numpy as np
+
+    import autograd
+    import autograd.compile  # noqa: F401
+    import nn
+
+    X, labels, onehot = digits_data(dtype)
+    model = nn.MLP(64, [64, 32, 10], activation="relu", output_activation="identity", seed=SEED)
+    start = time.perf_counter()
+    step = autograd.compile(lambda x, target: nn.cross_entropy(model(x), target), (X[0], onehot[0]),
+                            model.parameters(), dtype=dtype)
+    compile_time = time.perf_counter() - start
+    theta = step.parameter_array()
+    mean = 1.0 / len(X)
+
+    def one_step() -> Any:
+        nonlocal theta
+        result = step.value_and_grad(X, onehot, params=theta, output_grad=mean)
+        theta -= 0.5 * result.param_grads
+        return result
+
+    first = one_step()
+    best = best_of(one_step, repeats)
+    for _ in range(30):
+        last = one_step()
+    return {"trace_compile": compile_time, "step": best, "first_loss": float(first.outputs.mean()),
+            "loss_after": float(last.outputs.mean()), "instructions": len(step.tape),
+            "groups": len(step.program.groups)}
+
+
+def digits_torch(dtype: str, repeats: int) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    X, labels, _ = digits_data(dtype)
+    precision = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    Xt, yt = torch.tensor(X, dtype=precision), torch.tensor(labels)
+    torch.manual_seed(SEED)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32),
+                                torch.nn.ReLU(), torch.nn.Linear(32, 10)).to(precision)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+
+    def one_step() -> Any:
+        loss = torch.nn.functional.cross_entropy(model(Xt), yt)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    first = one_step()
+    best = best_of(one_step, repeats)
+    return {"step": best, "first_loss": float(first)}
+
+
+def course_weights() -> tuple[Any, ...]:
+    import numpy as np
+    from numpy.random import randn
+
+    np.random.seed(0)
+    N, D_in, H, D_out = 64, 1000, 100, 10
+    x, y = randn(N, D_in), randn(N, D_out)
+    w1, w2 = randn(D_in, H), randn(H, D_out)
+    return x, y, w1, w2
+
+
+def course_numpy(steps: int) -> dict[str, Any]:
+    import numpy as np
+
+    x, y, w1, w2 = course_weights()
+    start = time.perf_counter()
+    for t in range(steps):  # the course's loop (COURSE.md 4), without its print(t, loss)
+        h = 1 / (1 + np.exp(-x.dot(w1)))
+        y_pred = h.dot(w2)
+        loss = np.square(y_pred - y).sum()
+
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h.T.dot(grad_y_pred)
+        grad_h = grad_y_pred.dot(w2.T)
+        grad_w1 = x.T.dot(grad_h * h * (1 - h))
+
+        w1 -= 1e-4 * grad_w1
+        w2 -= 1e-4 * grad_w2
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "final_loss": float(loss)}
+
+
+def course_chainrule(steps: int) -> dict[str, Any]:
+    import numpy as np
+
+    import autograd
+    import autograd.compile  # noqa: F401
+    from autograd import Parameter
+
+    x, y, w1, w2 = course_weights()
+    start = time.perf_counter()
+    W1 = [[Parameter(v) for v in row] for row in w1.tolist()]  # D_in x H, as the course's w1
+    W2 = [[Parameter(v) for v in row] for row in w2.tolist()]  # H x D_out
+    params = [p for row in W1 for p in row] + [p for row in W2 for p in row]
+    made = time.perf_counter() - start
+
+    def loss(x_row: Any, y_row: Any) -> Any:
+        h = [autograd.dot([row[j] for row in W1], x_row).sigmoid() for j in range(len(W1[0]))]
+        y_pred = [autograd.dot([row[k] for row in W2], h) for k in range(len(W2[0]))]
+        return autograd.sum((p - t) ** 2 for p, t in zip(y_pred, y_row))
+
+    start = time.perf_counter()
+    step = autograd.compile(loss, (x[0], y[0]), params)
+    compile_time = time.perf_counter() - start
+    theta = step.parameter_array()
+    start = time.perf_counter()
+    for _ in range(steps):
+        result = step.value_and_grad(x, y, params=theta)
+        theta -= 1e-4 * result.param_grads
+    seconds = time.perf_counter() - start
+    final = float(result.outputs.sum())
+    return {"seconds": seconds, "trace_compile": compile_time, "parameters_made": made,
+            "final_loss": final, "instructions": len(step.tape), "groups": len(step.program.groups)}
+
+
+def worker(task: str, args: list[str]) -> None:
+    tasks = {
+        "moons-chainrule": lambda: moons_chainrule(args[0], int(args[1])),
+        "moons-torch": lambda: moons_torch(args[0], int(args[1])),
+        "moons-micrograd": lambda: moons_micrograd(int(args[0])),
+        "digits-chainrule": lambda: digits_chainrule(args[0], int(args[1])),
+        "digits-torch": lambda: digits_torch(args[0], int(args[1])),
+        "course-numpy": lambda: course_numpy(int(args[0])),
+        "course-chainrule": lambda: course_chainrule(int(args[0])),
+    }
+    emit(tasks[task]())
+
+
+# ---------------------------------------------------------------------------
+# Parent side: run the workers, print the table.
+# ---------------------------------------------------------------------------
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def versions() -> str:
+    import numpy
+
+    parts = [f"Python {platform.python_version()}", f"NumPy {numpy.__version__}"]
+    if module_available("torch"):
+        import importlib.metadata
+
+        parts.append(f"PyTorch {importlib.metadata.version('torch')}")
+    if module_available("micrograd"):
+        import importlib.metadata
+
+        parts.append(f"micrograd {importlib.metadata.version('micrograd')}")
+    return ", ".join(parts)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, micrograd skipped")
+    parser.add_argument("--micrograd-steps", type=int, default=3)
+    options, rest = parser.parse_known_args()
+    if rest[:1] == ["--worker"]:
+        worker(rest[1], rest[2:])
+        return
+    repeats = "3" if options.quick else "7"
+    here = Path(__file__)
+    have_torch = module_available("torch")
+    rows: list[tuple[str, str, str, str, str]] = []
+    verdicts: list[str] = []
+
+    def check(label: str, ok: bool) -> str:
+        verdicts.append(f"{'met    ' if ok else 'NOT met'}  {label}")
+        return "yes" if ok else "NO"
+
+    print(f"machine:  {machine()}\nversions: {versions()}\nthreads:  1 (NumPy and PyTorch)\n", flush=True)
+
+    # 1. micrograd's demo
+    moons = {d: run_worker(here, "moons-chainrule", d, repeats) for d in ("float32", "float64")}
+    if have_torch:
+        torch_moons = {d: run_worker(here, "moons-torch", d, repeats) for d in ("float32", "float64")}
+        for d in ("float32", "float64"):
+            ratio = moons[d]["steps"] / torch_moons[d]["steps"]
+            rows.append((f"moons: 100 SGD steps ({d})", ms(moons[d]["steps"]), ms(torch_moons[d]["steps"]),
+                         f"{ratio:.2f}x", check(f"moons {d}: 100 compiled steps <= 0.3x PyTorch "
+                                                f"({ratio:.2f}x)", ratio <= 0.3)))
+    compile_ms = moons["float64"]["trace_compile"]
+    rows.append(("moons: trace + compile", ms(compile_ms), "", "",
+                 check(f"moons: trace + compile < 50 ms ({compile_ms * 1e3:.1f} ms)", compile_ms < 0.05)))
+    if not options.quick and module_available("micrograd"):
+        micro = run_worker(here, "moons-micrograd", str(options.micrograd_steps))
+        micro_run = micro["per_step"] * MOONS_STEPS
+        whole = moons["float64"]["whole_run"]
+        speedup = micro_run / whole
+        rows.append(("moons: whole run vs micrograd (extrapolated)", ms(whole), f"{micro_run:.0f} s (micrograd)",
+                     f"{speedup:,.0f}x faster", check(f"moons: whole compiled run >= 5,000x faster than "
+                                                      f"micrograd ({speedup:,.0f}x)", speedup >= 5000)))
+
+    # 2. digits
+    digits = {d: run_worker(here, "digits-chainrule", d, repeats) for d in ("float32", "float64")}
+    if have_torch:
+        torch_digits = {d: run_worker(here, "digits-torch", d, repeats) for d in ("float32", "float64")}
+        for d in ("float32", "float64"):
+            ratio = digits[d]["step"] / torch_digits[d]["step"]
+            rows.append((f"digits: one full-batch step ({d})", ms(digits[d]["step"]),
+                         ms(torch_digits[d]["step"]), f"{ratio:.2f}x",
+                         check(f"digits {d}: one step <= 1.5x PyTorch ({ratio:.2f}x)", ratio <= 1.5)))
+    rows.append(("digits: trace + compile", ms(digits["float64"]["trace_compile"]), "", "", ""))
+
+    # 3. the course's NumPy example
+    steps = "400" if options.quick else str(COURSE_STEPS)
+    course = run_worker(here, "course-chainrule", steps)
+    loop = run_worker(here, "course-numpy", steps)
+    ratio = course["seconds"] / loop["seconds"]
+    agree = abs(course["final_loss"] - loop["final_loss"]) <= 1e-9 * max(1.0, abs(loop["final_loss"]))
+    rows.append((f"course NumPy example: {steps} steps", ms(course["seconds"]),
+                 f"{ms(loop['seconds'])} (NumPy loop)", f"{ratio:.2f}x",
+                 "same loss" if agree else "LOSS DIFFERS"))
+    rows.append(("course NumPy example: trace + compile", ms(course["trace_compile"]), "", "",
+                 f"{course['instructions']} instructions"))
+
+    header = ("benchmark", "chainrule compiled", "reference", "ratio", "target met")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    print()
+    print(f"moons: trained accuracy {moons['float64']['accuracy']:.2f} (compiled, float64)"
+          + (f", {torch_moons['float64']['accuracy']:.2f} (PyTorch)" if have_torch else "")
+          + f"; {moons['float64']['instructions']} instructions in {moons['float64']['groups']} steps")
+    print(f"digits: {digits['float64']['instructions']} instructions in {digits['float64']['groups']} steps; "
+          f"loss {digits['float64']['first_loss']:.3f} -> {digits['float64']['loss_after']:.3f}")
+    print(f"course: final loss {course['final_loss']:.6g} (compiled) vs {loop['final_loss']:.6g} (NumPy loop)")
+    print()
+    print("\n".join(verdicts))
+
+
+if __name__ == "__main__":
+    main()
