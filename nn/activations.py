@@ -414,7 +414,7 @@ class Lambda(Activation):
         if not callable(function):
             raise TypeError(f"an activation must be callable, got {type(function).__name__}")
         self._function = function
-        self.function_name = getattr(function, "__qualname__", None) or repr(function)
+        self.function_name = getattr(function, "__name__", None) or type(function).__name__
 
     def forward(self, x: Value) -> Value:
         return self._function(x)

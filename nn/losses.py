@@ -216,7 +216,8 @@ class Loss:
 
     def check_target(self, target: Any, nout: int | None) -> Any:
         """The target in the form the loss takes, or ``ValueError`` saying why it does not fit."""
-        values = _as_list(target) if not isinstance(target, (str, bytes)) else None
+        iterable = hasattr(target, "__iter__") and not isinstance(target, (str, bytes))
+        values = _as_list(target) if iterable or isinstance(target, numbers.Real) else None
         if values is None or any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
             raise ValueError(f"{self.name} needs numbers as targets, got {target!r}"[:200])
         numbers_ = [float(v) for v in values]

@@ -104,7 +104,9 @@ def read_model_file(path: PathLike) -> dict[str, Any]:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys,
                               parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        hint = " (the file looks truncated)" if error.pos >= len(text.rstrip()) else ""
+        ends = text.rstrip()
+        truncated = error.pos >= len(ends) or (ends.startswith("{") and not ends.endswith("}"))
+        hint = " (the file looks truncated)" if truncated else ""
         raise fail(f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}") from None
     except ValueError as error:  # duplicate keys, NaN or Infinity
         raise fail(str(error)) from None

@@ -1,0 +1,153 @@
+"""Losses (COURSE.md section 4): values, gradients, stability, and the L2 penalty."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+import nn
+from autograd import Value
+
+
+def test_squared_error_is_half_the_sum_and_its_gradient_is_a_minus_y():
+    a = [Value(0.2), Value(0.9)]
+    e = nn.squared_error(a, [0.0, 1.0])
+    assert e.data == pytest.approx(0.5 * (0.04 + 0.01))
+    e.backward()
+    assert [v.grad for v in a] == pytest.approx([0.2, -0.1])
+
+
+def test_mse_is_the_mean_over_outputs():
+    a = [Value(1.0), Value(3.0)]
+    loss = nn.mse(a, [0.0, 1.0])
+    assert loss.data == 2.5
+    loss.backward()
+    assert [v.grad for v in a] == [1.0, 2.0]
+
+
+def test_bce_matches_the_courses_formula_and_derivative():
+    for a_value, y in [(0.3, 1.0), (0.3, 0.0), (0.8, 0.25)]:
+        a = Value(a_value)
+        J = nn.binary_cross_entropy(a, y)
+        assert J.data == pytest.approx(-(y * math.log(a_value) + (1 - y) * math.log(1 - a_value)))
+        J.backward()
+        assert a.grad == pytest.approx((a_value - y) / (a_value * (1 - a_value)))  # dJ/da
+
+
+def test_bce_on_a_saturated_sigmoid_is_large_but_finite():
+    z = Value(40.0)  # sigmoid(40) == 1.0 in floats
+    assert z.sigmoid().data == 1.0
+    assert nn.binary_cross_entropy(z.sigmoid(), 1.0).data == 0.0
+    assert nn.binary_cross_entropy(z.sigmoid(), 0.0).data == pytest.approx(100.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(-30, 30), st.sampled_from([0.0, 1.0, 0.3]))
+def test_bce_with_logits_equals_bce_of_the_sigmoid(z, y):
+    exact = max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z  # softplus(z) - y z
+    assert nn.binary_cross_entropy_with_logits(Value(z), y).data == pytest.approx(exact, rel=1e-12, abs=1e-15)
+    # On probabilities, 1 - sigmoid(z) loses digits as z grows: the reason for the logits form.
+    on_probabilities = nn.binary_cross_entropy(Value(z).sigmoid(), y).data
+    assert on_probabilities == pytest.approx(exact, rel=1e-6 if abs(z) < 15 else 1e-3, abs=1e-9)
+
+
+def test_bce_with_logits_is_stable_and_has_gradient_sigmoid_minus_y():
+    assert nn.binary_cross_entropy_with_logits(Value(1000.0), 1.0).data == 0.0
+    assert nn.binary_cross_entropy_with_logits(Value(1000.0), 0.0).data == 1000.0
+    z = Value(0.7)
+    nn.binary_cross_entropy_with_logits(z, 1.0).backward()
+    assert z.grad == pytest.approx(1 / (1 + math.exp(-0.7)) - 1.0)
+
+
+def test_cross_entropy_is_minus_log_softmax_and_stable():
+    z = [Value(2.0), Value(1.0), Value(0.1)]
+    loss = nn.cross_entropy(z, 0)
+    p = [math.exp(v.data) for v in z]
+    assert loss.data == pytest.approx(-math.log(p[0] / sum(p)))
+    loss.backward()
+    softmax = [q / sum(p) for q in p]
+    assert [v.grad for v in z] == pytest.approx([softmax[0] - 1, softmax[1], softmax[2]])
+    big = [Value(1000.0), Value(-1000.0)]
+    assert nn.cross_entropy(big, 1).data == 2000.0
+
+
+def test_cross_entropy_with_a_one_hot_target_equals_the_class_index():
+    z = [Value(0.3), Value(-1.2), Value(2.2)]
+    assert nn.cross_entropy(z, [0, 0, 1]).data == pytest.approx(nn.cross_entropy(z, 2).data)
+    soft = nn.cross_entropy(z, [0.5, 0.0, 0.5]).data
+    assert soft == pytest.approx(0.5 * nn.cross_entropy(z, 0).data + 0.5 * nn.cross_entropy(z, 2).data)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-10, 10), min_size=2, max_size=5), st.data())
+def test_cross_entropy_gradient_matches_central_differences(zs, data):
+    k = data.draw(st.integers(0, len(zs) - 1))
+    assert bool(autograd.gradcheck(lambda *z: nn.cross_entropy(list(z), k), [Value(v) for v in zs]))
+
+
+def test_hinge_is_micrograds_max_margin():
+    assert nn.hinge(Value(0.3), 1.0).data == pytest.approx(0.7)
+    assert nn.hinge(Value(0.3), -1.0).data == pytest.approx(1.3)
+    assert nn.hinge(Value(-2.0), -1.0).data == 0.0
+    s = Value(0.3)
+    nn.hinge(s, -1.0).backward()
+    assert s.grad == 1.0
+    assert nn.hinge([Value(0.0), Value(0.0)], [1.0, -1.0]).data == 2.0
+
+
+def test_l2_penalty_leaves_biases_out():
+    model = nn.MLP(2, [2, 1], init=2.0)  # 6 weights, 3 biases, all 2
+    penalty = nn.l2_penalty(model, 0.1)
+    assert penalty.data == pytest.approx(0.1 * 6 * 4)
+    penalty.backward()
+    assert all(w.grad == pytest.approx(0.1 * 2 * 2.0) for w in model.weights())
+    assert all(b.grad == 0.0 for b in model.biases())
+    assert nn.l2_penalty([Value(3.0)], 1.0).data == 9.0
+    assert nn.l2_penalty([], 1.0).data == 0.0
+
+
+def test_losses_check_their_arguments():
+    with pytest.raises(ValueError, match="2 outputs but 1 target"):
+        nn.mse([Value(1.0), Value(2.0)], [1.0])
+    with pytest.raises(ValueError, match="class 3 is out of range for 3 logits"):
+        nn.cross_entropy([Value(0.0)] * 3, 3)
+    with pytest.raises(ValueError, match="3 logits but 2 target probabilities"):
+        nn.cross_entropy([Value(0.0)] * 3, [0.5, 0.5])
+    with pytest.raises(ValueError, match="unknown loss 'l1'"):
+        nn.resolve_loss("l1")
+    with pytest.raises(TypeError, match="loss must be"):
+        nn.resolve_loss(3)
+
+
+def test_resolve_loss_knows_names_and_functions():
+    assert nn.resolve_loss("max_margin").name == "hinge"
+    assert nn.resolve_loss(nn.cross_entropy).name == "cross_entropy"
+    custom = nn.resolve_loss(lambda out, y: (out[0] - y[0]) ** 4)
+    assert not custom.classifier
+
+
+@pytest.mark.parametrize("loss, target, nout, message", [
+    ("bce", [2.0], 1, "between 0 and 1"),
+    ("hinge", [0.0], 1, "labels -1 or \\+1"),
+    ("cross_entropy", 10, 10, "class index in 0..9"),
+    ("cross_entropy", 1.5, 3, "integer class index"),
+    ("cross_entropy", [0.5, 0.2, 0.2], 3, "sum to 1"),
+    ("mse", [1.0, 2.0], 1, "2 values but the model has 1 output"),
+    ("mse", ["a"], 1, "needs numbers"),
+    ("mse", [float("inf")], 1, "must be finite"),
+])
+def test_loss_objects_reject_targets_that_do_not_fit(loss, target, nout, message):
+    with pytest.raises(ValueError, match=message):
+        nn.LOSSES[loss].check_target(target, nout)
+
+
+def test_loss_objects_judge_correctness():
+    assert nn.LOSSES["bce"].is_correct([0.7, 0.2], [1.0, 0.0])
+    assert not nn.LOSSES["bce"].is_correct([0.7, 0.6], [1.0, 0.0])
+    assert nn.LOSSES["bce_logits"].is_correct([2.0], [1.0])
+    assert nn.LOSSES["hinge"].is_correct([-0.1], [-1.0])
+    assert nn.LOSSES["cross_entropy"].is_correct([0.1, 3.0, 0.2], 1)
+    assert nn.LOSSES["cross_entropy"].is_correct([0.1, 3.0, 0.2], [0.0, 1.0, 0.0])
+    assert nn.LOSSES["mse"].is_correct([1.0], [1.0]) is None

@@ -1,0 +1,142 @@
+"""Optimizers: the course's momentum rule and L2 updates by hand, Adam, schedules, errors."""
+
+import math
+
+import pytest
+
+import nn
+from autograd import Parameter
+
+
+def params(*values):
+    return [Parameter(v) for v in values]
+
+
+def test_plain_sgd_steps_against_the_gradient():
+    w, b = params(1.0, -2.0)
+    w.grad, b.grad = 0.5, -1.0
+    opt = nn.SGD([w, b], lr=0.2)
+    opt.step()
+    assert (w.data, b.data, opt.steps) == (0.9, -1.8, 1)
+
+
+def test_momentum_follows_delta_t_plus_1_equals_minus_lr_grad_plus_alpha_delta_t():
+    lr, alpha = 0.1, 0.9
+    (w,) = params(1.0)
+    opt = nn.SGD([w], lr=lr, momentum=alpha)
+    grads = [2.0, -1.0, 0.5, 0.5]
+    delta, expected = 0.0, 1.0
+    for g in grads:
+        w.grad = g
+        opt.step()
+        delta = -lr * g + alpha * delta
+        expected += delta
+        assert w.data == pytest.approx(expected, rel=1e-15)
+    # By hand: deltas -0.2, 0.1 - 0.18 = -0.08, -0.05 - 0.072 = -0.122, -0.05 - 0.1098 = -0.1598
+    assert w.data == pytest.approx(1.0 - 0.2 - 0.08 - 0.122 - 0.1598)
+
+
+def test_weight_decay_on_a_model_decays_weights_not_biases():
+    model = nn.Neuron(2, activation="identity", init=1.0)
+    for p in model.parameters():
+        p.grad = 0.5
+    nn.SGD(model, lr=0.1, weight_decay=0.2).step()
+    # weights: 1 - 0.1 * (0.5 + 0.2 * 1) = 0.93; the bias: 1 - 0.1 * 0.5 = 0.95
+    assert [w.data for w in model.w] == pytest.approx([0.93, 0.93])
+    assert model.b.data == pytest.approx(0.95)
+
+
+def test_weight_decay_on_a_list_decays_everything():
+    w, b = params(1.0, 1.0)
+    w.grad = b.grad = 0.0
+    nn.SGD([w, b], lr=0.5, weight_decay=0.1).step()
+    assert (w.data, b.data) == (0.95, 0.95)
+
+
+def test_l2_in_fit_is_the_courses_lambda_over_2m_penalty():
+    # One full-batch step on m = 2 samples with lambda = 0.4: the weight's gradient
+    # gains lambda / m * w (from lambda / (2m) sum w^2), the bias gains nothing.
+    X, Y = [[1.0], [2.0]], [[0.0], [0.0]]
+    lam, m, lr = 0.4, 2, 0.1
+    model = nn.Neuron(1, activation="identity", init=1.0)  # y = x + 1
+    nn.fit(model, X, Y, loss="squared_error", epochs=1, batch_size=None, lr=lr, l2=lam / (2 * m),
+           progress=False)
+    # data gradient (mean over samples of (y - t) * x and of (y - t)): dw = (2*1 + 3*2) / 2 = 4, db = 2.5
+    assert model.w[0].data == pytest.approx(1.0 - lr * (4.0 + lam / m * 1.0))
+    assert model.b.data == pytest.approx(1.0 - lr * 2.5)
+
+
+def test_micrograd_schedule_and_callable_learning_rates():
+    schedule = nn.LinearDecay(1.0, 0.1, 100)
+    assert [schedule(k) for k in (0, 1, 99)] == pytest.approx([1.0 - 0.9 * k / 100 for k in (0, 1, 99)])
+    (w,) = params(0.0)
+    opt = nn.SGD([w], lr=lambda step: 1.0 / (step + 1))
+    for _ in range(3):
+        w.grad = 1.0
+        opt.step()
+    assert w.data == pytest.approx(-(1 + 1 / 2 + 1 / 3))
+    assert nn.ExponentialDecay(0.8, 0.5)(2) == pytest.approx(0.2)
+
+
+def test_adam_matches_its_formula_by_hand():
+    (w,) = params(0.5)
+    opt = nn.Adam([w], lr=0.1, betas=(0.9, 0.999), eps=1e-8)
+    m = v = 0.0
+    expected = 0.5
+    for t, g in enumerate([1.0, -2.0, 0.5], start=1):
+        w.grad = g
+        opt.step()
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        expected -= 0.1 * (m / (1 - 0.9 ** t)) / (math.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        assert w.data == pytest.approx(expected, rel=1e-12)
+
+
+def test_adam_trains_a_small_regression():
+    model = nn.MLP(1, [8, 1], activation="tanh", output_activation="identity", seed=0)
+    X = [[x / 10] for x in range(-10, 11)]
+    Y = [[x[0] ** 2] for x in X]
+    history = nn.fit(model, X, Y, loss="mse", optimizer=nn.Adam(model, lr=0.05), epochs=150,
+                     batch_size=None, progress=False)
+    assert history.loss[-1] < 0.1 * history.loss[0]
+
+
+def test_a_diverging_step_raises_and_changes_nothing():
+    w, b = params(1.0, 2.0)
+    w.grad, b.grad = 1.0, float("inf")
+    opt = nn.SGD([w, b], lr=0.1)
+    with pytest.raises(FloatingPointError, match=r"parameter 1 \(unlabelled\) -inf: training diverged"):
+        opt.step()
+    assert (w.data, b.data, opt.steps) == (1.0, 2.0, 0)
+
+
+def test_zero_grad():
+    w, b = params(1.0, 2.0)
+    w.grad = b.grad = 3.0
+    nn.SGD([w, b]).zero_grad()
+    assert (w.grad, b.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("build, error, match", [
+    (lambda p: nn.SGD(p, lr=0.0), ValueError, "lr must be a positive finite number"),
+    (lambda p: nn.SGD(p, lr=float("nan")), ValueError, "lr must be"),
+    (lambda p: nn.SGD(p, momentum=1.0), ValueError, "momentum must be below 1"),
+    (lambda p: nn.SGD(p, momentum=-0.1), ValueError, "momentum must be a finite number >= 0"),
+    (lambda p: nn.SGD(p, weight_decay=-1), ValueError, "weight_decay"),
+    (lambda p: nn.Adam(p, betas=(1.0, 0.9)), ValueError, r"betas\[0\]"),
+    (lambda p: nn.SGD([]), ValueError, "no parameters"),
+    (lambda p: nn.SGD(p[0]), TypeError, "not one Parameter"),
+    (lambda p: nn.SGD([1.0]), TypeError, "item 0 is float"),
+])
+def test_bad_optimizer_arguments(build, error, match):
+    with pytest.raises(error, match=match):
+        build(params(1.0))
+
+
+def test_a_schedule_that_returns_a_bad_rate_is_named():
+    (w,) = params(1.0)
+    w.grad = 1.0
+    opt = nn.SGD([w], lr=lambda step: 0.1 - 0.1 * step)
+    opt.step()
+    with pytest.raises(ValueError, match="learning rate at step 1 must be a positive"):
+        opt.step()
