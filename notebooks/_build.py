@@ -51,9 +51,7 @@ def execute(path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    # A slider's saved state would repeat every frame it can show; the static frames
-    # next to it are what a reader without a kernel sees.
-    notebook.metadata.pop("widgets", None)
+    notebook.metadata.pop("widgets", None)  # see _without_machine_noise
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [output for output in map(_without_machine_noise, cell.outputs) if output]
@@ -62,16 +60,24 @@ def execute(path: Path) -> float:
 
 
 def _without_machine_noise(output: dict) -> dict | None:
-    """The output minus warnings that come from this machine, not the notebook.
+    """The output minus what a reader without a kernel cannot use, or ``None``.
 
-    Graphviz prints a Fontconfig warning on some systems; it says nothing about the
-    course and would differ between machines.
+    * Graphviz prints a Fontconfig warning on some systems: it says nothing about the
+      course and differs between machines.
+    * A widget (a slider, ``nn.fit``'s tqdm bar) is saved as a placeholder whose
+      text is its *first* state ("0%"); the bar is gone once training ends, and the
+      slider's frames are shown as static images next to it.
 
     Example:
         >>> _without_machine_noise({"output_type": "stream", "name": "stderr",
         ...                         "text": 'Fontconfig warning: "x.conf", line 6\\n'}) is None
         True
+        >>> _without_machine_noise({"output_type": "display_data", "metadata": {}, "data": {
+        ...     "application/vnd.jupyter.widget-view+json": {}, "text/plain": "fit: 0%"}}) is None
+        True
     """
+    if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+        return None
     if output.get("output_type") != "stream" or output.get("name") != "stderr":
         return output
     lines = [line for line in output["text"].splitlines(keepends=True)
