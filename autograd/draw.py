@@ -42,9 +42,11 @@ __all__ = ["draw", "render", "render_steps", "Graph", "GraphTooLargeError", "Gra
 Roots = Union[Value, Sequence[Value]]
 NumberFormat = Union[str, Callable[[float], str]]
 
-# Graphviz's dot lays out 2,000 nodes of these graphs in about 15 s on one core of a
-# laptop, and its time grows faster than linearly beyond: see DEFAULT_MAX_NODES' use.
-DEFAULT_MAX_NODES = 2000
+# Measured with pygraphviz's dot on MLP-like graphs (2 shared cores): 475 nodes take
+# 0.5 s, 1,000 nodes 3 s, 1,450-1,650 nodes 9-21 s (scope clusters cost the most), and
+# beyond 2,400 nodes 1.5-3 minutes: time grows about as the cube of the size. Above
+# this limit a drawing is folded (collapse="auto") or refused with advice.
+DEFAULT_MAX_NODES = 1500
 
 ROLE_COLOURS = {
     "input": "#cfe3f7",         # blue: the data you feed in
@@ -233,14 +235,17 @@ def render_steps(root: Value, directory: str | os.PathLike[str], *, format: str 
     steps = list(backward_steps(root))
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    width = max(3, len(str(len(steps))))
-    paths = []
-    for k in range(len(steps) + 1):
-        graph = _draw([root], options._replace(step=k), steps)
-        path = directory / f"step_{k:0{width}d}.{chosen}"
-        _write(graph, path, chosen, backend)
-        paths.append(path)
+    paths = [directory / name for name in _frame_names(len(steps) + 1, chosen)]
+    plan = _plan([root], options)
+    for k, path in enumerate(paths):
+        _write(_draw_plan(plan, options._replace(step=k), steps), path, chosen, backend)
     return paths
+
+
+def _frame_names(count: int, suffix: str) -> list[str]:
+    """step_000.svg, step_001.svg...: zero-padded so that they sort in order."""
+    width = max(3, len(str(count - 1)))
+    return [f"step_{k:0{width}d}.{suffix}" for k in range(count)]
 
 
 # ---------------------------------------------------------------------------
@@ -517,8 +522,9 @@ class _Plan:
         self.scopes = _Scopes(order, self.index, self.consumers) if any(n._scope for n in order) else None
         self.group: list[int | None] = [None] * len(order)  # node -> folded instance
         self.hidden: set[int] = set(hidden_constants)
-        self.boxes: list[int] = []  # folded instances, in order of first node
+        self.boxes: list[int] = []  # folded instances, in the order their computations run
         self.box_contents: dict[int, list[int]] = {}
+        self.note = ""  # says so when scopes were folded automatically
 
     def fold(self, kind: str | None) -> None:
         """Fold every scope instance of this kind (the outermost, when nested) into a box."""
@@ -528,15 +534,11 @@ class _Plan:
         if kind is None or self.scopes is None:
             return
         scopes = self.scopes
-        first_seen: set[int] = set()
         for i in range(len(self.order)):
             matching = [s for s in scopes.ancestors(scopes.home[i]) if scopes.kind(s) == kind]
             if matching:
-                group = matching[-1]
-                self.group[i] = group
-                if group not in first_seen:
-                    first_seen.add(group)
-                    self.boxes.append(group)
+                self.group[i] = matching[-1]
+        self.boxes = sorted({group for group in self.group if group is not None})
         self.box_contents = {box: [0, 0] for box in self.boxes}  # box -> [ops, parameters]
         for i, group in enumerate(self.group):
             if group is None:
@@ -575,7 +577,8 @@ class _Gradients:
         order, index = plan.order, plan.index
         self.stepping = options.step is not None
         self.local: dict[int, Sequence[float]] = {}  # op node -> local gradients, per operand
-        self.current: int | None = None
+        self.current: int | None = None  # the node whose step this frame shows
+        self.current_op_done = False
         self.upstream: dict[int, float] = {}
         if not self.stepping:
             self.grad_text = [self.fmt(_float(node.grad)) for node in order]
@@ -609,6 +612,7 @@ class _Gradients:
                     done.add(p)
                     remaining[p] -= 1
         self.current = index[steps[step - 1].node] if step else index[root]
+        self.current_op_done = step > 0  # frame 0 shows the seed, before any op ran
         self.grad_text = []
         for i in range(len(order)):
             if i not in known:
@@ -634,24 +638,31 @@ def _local_grads(node: Value) -> Sequence[float]:
 # Writing the DOT text
 # ---------------------------------------------------------------------------
 def _draw(roots: list[Value], options: _Options, steps: list[BackwardStep]) -> Graph:
-    order = topological_order(roots)
-    plan = _Plan(order, roots, options.fold_constants)
-    note = ""
-    if options.collapse == "auto":
-        plan.fold(None)
-        limit = options.max_nodes
-        if limit is not None and plan.node_count() > limit and plan.scopes is not None:
-            full = plan.node_count()
-            for kind in plan.scopes.kinds_innermost_first():
-                plan.fold(kind)
-                if plan.node_count() <= limit:
-                    break
-            note = (f"{plan.node_count():,} of {full:,} nodes drawn: scopes folded automatically "
-                    f"(draw(..., collapse=None, max_nodes=None) draws all of them)")
-    else:
+    return _draw_plan(_plan(roots, options), options, steps)
+
+
+def _plan(roots: list[Value], options: _Options) -> _Plan:
+    """What to show, folded as ``options.collapse`` says (the same for every step frame)."""
+    plan = _Plan(topological_order(roots), roots, options.fold_constants)
+    if options.collapse != "auto":
         plan.fold(options.collapse)
+        return plan
+    plan.fold(None)
+    limit = options.max_nodes
+    if limit is not None and plan.node_count() > limit and plan.scopes is not None:
+        full = plan.node_count()
+        for kind in plan.scopes.kinds_innermost_first():
+            plan.fold(kind)
+            if plan.node_count() <= limit:
+                break
+        plan.note = (f"{plan.node_count():,} of {full:,} nodes drawn: scopes folded automatically "
+                     f"(draw(..., collapse=None, max_nodes=None) draws all of them)")
+    return plan
+
+
+def _draw_plan(plan: _Plan, options: _Options, steps: list[BackwardStep]) -> Graph:
     gradients = _Gradients(plan, options, steps)
-    graph = Graph(name="chainrule", graph_attr=_graph_attributes(options, note),
+    graph = Graph(name="chainrule", graph_attr=_graph_attributes(options, plan.note),
                   node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
                              "fontsize": "11", "margin": "0.08,0.04"},
                   edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#5f5f5f",
@@ -726,7 +737,8 @@ class _Writer:
         plan = self.plan
         by_place: dict[int | None, list[str]] = {None: []}
         current = self.gradients.current
-        current_box = plan.group[current] if current is not None and current in plan.hidden else None
+        current_op = current if self.gradients.current_op_done else None
+        current_box = plan.group[current_op] if current_op is not None else None
         for i, node in enumerate(plan.order):
             if i in plan.hidden:
                 continue
@@ -734,7 +746,7 @@ class _Writer:
             bucket = by_place.setdefault(place, [])
             bucket.append(self.value_line(i, node, highlight=current == i))
             if node._op is not None and plan.group[i] is None:
-                bucket.append(self.op_line(i, node, highlight=current == i))
+                bucket.append(self.op_line(i, node, highlight=current_op == i))
         for instance in plan.boxes:
             assert plan.scopes is not None
             by_place.setdefault(plan.scopes.parent[instance], []).append(

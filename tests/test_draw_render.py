@@ -1,0 +1,226 @@
+"""Rendering drawings with Graphviz: the backend choice, SVG/PNG/PDF files, step frames."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+import autograd
+from autograd import Value, render, render_steps
+
+draw_module = importlib.import_module("autograd.draw")
+backend_module = importlib.import_module("autograd._graphviz_backend")
+
+HAS_PYGRAPHVIZ = backend_module._pygraphviz_importable()
+HAS_DOT = shutil.which("dot") is not None
+ENV = backend_module.BACKEND_ENVIRONMENT_VARIABLE
+
+# The dot-program tests need a system Graphviz; pip cannot install one. They are the
+# only tests that may skip, and say why.
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the `dot` program is not on PATH: install the "
+                                                   "system graphviz package (apt-get install graphviz) "
+                                                   "to test the dot backend")
+AVAILABLE_BACKENDS = [pytest.param("pygraphviz"), pytest.param("dot", marks=needs_dot)]
+
+
+def course_graph() -> Value:
+    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+    q = x + y
+    q.label = "q"
+    f = q * z
+    f.label = "f"
+    f.backward()
+    return f
+
+
+def svg_texts(data: bytes) -> list[str]:
+    root = ElementTree.fromstring(data)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    return [element.text.strip() for element in root.iter("{http://www.w3.org/2000/svg}text")
+            if element.text and element.text.strip()]
+
+
+@pytest.fixture
+def no_backend_forced(monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+
+
+@pytest.fixture
+def without_pygraphviz(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)  # makes `import pygraphviz` fail
+
+
+@pytest.fixture
+def without_dot(monkeypatch):
+    monkeypatch.setattr(backend_module, "_dot_program", lambda: None)
+
+
+# ---------------------------------------------------------------------------
+# Which backend
+# ---------------------------------------------------------------------------
+def test_pygraphviz_is_installed_with_chainrule():
+    assert HAS_PYGRAPHVIZ, "pygraphviz is a dependency of chainrule: pip install pygraphviz"
+
+
+def test_pygraphviz_comes_first(no_backend_forced):
+    assert backend_module.choose_backend() == "pygraphviz"
+
+
+@needs_dot
+def test_dot_when_pygraphviz_does_not_import(no_backend_forced, without_pygraphviz):
+    assert backend_module.choose_backend() == "dot"
+
+
+def test_dot_is_chosen_when_pygraphviz_does_not_import_and_dot_is_on_path(
+        no_backend_forced, without_pygraphviz, monkeypatch):
+    monkeypatch.setattr(backend_module, "_dot_program", lambda: "/usr/bin/dot")
+    assert backend_module.choose_backend() == "dot"
+
+
+def test_neither_backend_names_both_ways_to_get_one(no_backend_forced, without_pygraphviz, without_dot):
+    with pytest.raises(backend_module.GraphvizNotFoundError) as error:
+        backend_module.choose_backend()
+    message = str(error.value)
+    assert "pip install pygraphviz" in message and "graphviz package" in message
+    assert "draw(...).source" in message
+    with pytest.raises(backend_module.GraphvizNotFoundError, match="pip install pygraphviz"):
+        render(course_graph(), "never-written.svg")
+
+
+def test_dot_text_needs_no_graphviz(no_backend_forced, without_pygraphviz, without_dot, tmp_path):
+    f = course_graph()
+    assert "digraph chainrule" in autograd.draw(f).source
+    path = render(f, tmp_path / "graph.dot")
+    assert path.read_text(encoding="utf-8") == autograd.draw(f).source
+
+
+def test_forcing_a_backend_by_argument_or_environment(monkeypatch, without_dot):
+    monkeypatch.setenv(ENV, "pygraphviz")
+    assert backend_module.choose_backend() == "pygraphviz"
+    monkeypatch.setenv(ENV, "dot")
+    with pytest.raises(backend_module.GraphvizNotFoundError, match="dot backend was asked for.*PATH"):
+        backend_module.choose_backend()
+    assert backend_module.choose_backend("pygraphviz") == "pygraphviz"  # the argument wins
+    monkeypatch.setenv(ENV, "neato")
+    with pytest.raises(ValueError, match="unknown render backend 'neato'"):
+        backend_module.choose_backend()
+
+
+def test_forcing_pygraphviz_when_it_does_not_import(no_backend_forced, without_pygraphviz, monkeypatch):
+    monkeypatch.setattr(backend_module, "_dot_program", lambda: "/usr/bin/dot")
+    with pytest.raises(backend_module.GraphvizNotFoundError, match="pygraphviz backend was asked for"):
+        backend_module.choose_backend("pygraphviz")
+
+
+# ---------------------------------------------------------------------------
+# Files, with each backend
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", AVAILABLE_BACKENDS)
+def test_svg_parses_and_shows_values_grads_and_local_gradients(backend, tmp_path):
+    path = render(course_graph(), tmp_path / "graph.svg", backend=backend)
+    texts = svg_texts(path.read_bytes())
+    for expected in ("x", "data -2", "grad -4", "q", "data 3", "z", "grad 3", "f", "data -12", "grad 1",
+                     "+", "*", "local 1", "local -4", "local 3", "input", "output"):
+        assert expected in texts, expected
+
+
+@pytest.mark.parametrize("backend", AVAILABLE_BACKENDS)
+def test_png_and_pdf(backend, tmp_path):
+    f = course_graph()
+    assert render(f, tmp_path / "graph.png", backend=backend).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert render(f, tmp_path / "graph.pdf", backend=backend).read_bytes()[:5] == b"%PDF-"
+    assert render(f, tmp_path / "graph", format="svg", backend=backend).read_bytes().startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("backend", AVAILABLE_BACKENDS)
+def test_environment_variable_picks_the_backend_for_render(backend, tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, backend)
+    used = []
+    original = {"pygraphviz": backend_module._layout_with_pygraphviz,
+                "dot": backend_module._layout_with_dot_program}[backend]
+    name = {"pygraphviz": "_layout_with_pygraphviz", "dot": "_layout_with_dot_program"}[backend]
+
+    def spy(source, format):
+        used.append(format)
+        return original(source, format)
+
+    monkeypatch.setattr(backend_module, name, spy)
+    render(course_graph(), tmp_path / "graph.svg")
+    assert used == ["svg"]
+
+
+@needs_dot
+def test_the_dot_program_reports_its_errors():
+    with pytest.raises(RuntimeError, match="dot failed"):
+        backend_module.layout("digraph { a -> }", "svg", backend="dot")
+
+
+def test_bad_paths_and_formats(tmp_path):
+    f = course_graph()
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
+        render(f, tmp_path / "graph.txt")
+    with pytest.raises(ValueError, match="format='gif'"):
+        render(f, tmp_path / "graph.svg", format="gif")
+    with pytest.raises(TypeError, match="draw"):
+        render(autograd.draw(f), tmp_path / "graph.svg", rankdir="TB")
+
+
+def test_render_takes_a_drawn_graph(tmp_path):
+    graph = autograd.draw(course_graph(), step=1)
+    texts = svg_texts(render(graph, tmp_path / "frame.svg").read_bytes())
+    assert "grad ?" in texts and "1 × -4 = -4" in texts
+
+
+def test_too_large_graphs_are_refused_with_advice(tmp_path):
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(30):
+        y = y.tanh()
+    with pytest.raises(draw_module.GraphTooLargeError, match=r"61 nodes, over the limit of 20.*\.source"):
+        render(y, tmp_path / "chain.svg", max_nodes=20)
+    assert not (tmp_path / "chain.svg").exists()
+    assert render(y, tmp_path / "chain.svg", max_nodes=None).exists()
+    assert draw_module.DEFAULT_MAX_NODES >= 1000
+
+
+# ---------------------------------------------------------------------------
+# Jupyter's inline display goes through the chosen backend, not the dot program
+# ---------------------------------------------------------------------------
+def test_jupyter_display_works_with_pygraphviz_alone(no_backend_forced, without_dot):
+    graph = autograd.draw(course_graph())
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    assert "data -12" in svg_texts(bundle["image/svg+xml"].encode("utf-8"))
+    assert graph._repr_mimebundle_(include=["image/png"])["image/png"][:4] == b"\x89PNG"
+
+
+def test_jupyter_display_of_a_too_large_graph_says_what_to_do():
+    x = Value(0.5)
+    graph = autograd.draw(x.exp().exp(), max_nodes=2)
+    with pytest.raises(draw_module.GraphTooLargeError, match="max_nodes=None"):
+        graph._repr_mimebundle_()
+
+
+# ---------------------------------------------------------------------------
+# Backward, frame by frame
+# ---------------------------------------------------------------------------
+def test_render_steps_writes_one_svg_per_step(tmp_path):
+    f = course_graph()
+    paths = render_steps(f, tmp_path / "frames")
+    assert [p.name for p in paths] == ["step_000.svg", "step_001.svg", "step_002.svg"]
+    frames = [svg_texts(p.read_bytes()) for p in paths]
+    assert frames[0].count("grad ?") == 4 and "grad 1" in frames[0]
+    assert frames[1].count("grad ?") == 2 and "1 × 3 = 3" in frames[1]
+    assert "grad ?" not in frames[2] and "-4 × 1 = -4" in frames[2]
+    with pytest.raises(TypeError, match="every step"):
+        render_steps(f, tmp_path, step=1)
+
+
+def test_frame_names_sort_in_order():
+    assert draw_module._frame_names(3, "svg") == ["step_000.svg", "step_001.svg", "step_002.svg"]
+    names = draw_module._frame_names(1001, "png")
+    assert names[0] == "step_0000.png" and names[-1] == "step_1000.png" and sorted(names) == names
