@@ -103,8 +103,8 @@ def evaluate(expression: str, variables: Mapping[str, Number | Value], *,
         value = formula.value_of(node, results, leaves)
         if (label_subexpressions and isinstance(value, Value) and not value.is_leaf and not value.label
                 and not isinstance(node, ast.Expression)):
-            text = ast.get_source_segment(formula.text, node)
-            if text is not None and len(text) <= LABEL_LENGTH:
+            text = formula.source_of(node, LABEL_LENGTH)
+            if text is not None:
                 value.label = text
         results[id(node)] = value
     return as_value(results[id(formula.tree)])
@@ -129,11 +129,25 @@ class _Formula:
             raise ExpressionError(f"syntax error in {self.text!r}{where}: {error.msg}") from None
         except (RecursionError, MemoryError):
             raise ExpressionError("the expression is nested too deeply to parse") from None
+        self.encoded = self.text.encode("utf-8")  # ast columns count UTF-8 bytes
+        self.line_starts = [0]
+        for line in self.encoded.splitlines(keepends=True):
+            self.line_starts.append(self.line_starts[-1] + len(line))
         # The function part of a call (tanh in tanh(x), x.tanh in x.tanh()) is no value.
         self.callees = {id(node.func) for node in ast.walk(self.tree) if isinstance(node, ast.Call)}
         for node in ast.walk(self.tree):  # parents before children: the clearest message first
             self.check(node)
         self.postorder = [node for node in _postorder(self.tree) if _is_value_node(node)]
+
+    def source_of(self, node: ast.AST, longest: int) -> str | None:
+        """The text of ``node`` if it is at most ``longest`` characters long (without
+        ``ast.get_source_segment``, which splits the whole formula into lines on every call)."""
+        start = self.line_starts[node.lineno - 1] + node.col_offset
+        end = self.line_starts[node.end_lineno - 1] + node.end_col_offset
+        if end - start > 4 * longest:  # a character is at most 4 bytes
+            return None
+        text = self.encoded[start:end].decode("utf-8")
+        return text if len(text) <= longest else None
 
     def check(self, node: ast.AST) -> None:
         """Refuse any construct outside the whitelist, naming it."""
