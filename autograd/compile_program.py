@@ -583,12 +583,18 @@ class BoundProgram:
             bias = None if group.b_idx is None else Access(
                 self.buffers[group.b_space], group.b_idx, broadcast and group.b_space == SHARED)
 
+            # w x has the output's shape unless both are shared and only the bias is batched
+            full = not broadcast or BATCHED in (group.w_space, group.x_space)
+
             def dot_forward() -> None:
                 w, x = weights.get(), inputs.get()
                 saved[number] = (w, x)
-                np.sum(w * x, axis=0, out=out)
-                if bias is not None:
-                    np.add(out, bias.get(), out=out)
+                if full:
+                    np.sum(w * x, axis=0, out=out)
+                    if bias is not None:
+                        np.add(out, bias.get(), out=out)
+                else:
+                    np.add(np.sum(w * x, axis=0), bias.get(), out=out)
             return dot_forward
         assert isinstance(group, OpGroup)
         op, arg, math = group.op, group.arg, self.math
@@ -746,7 +752,8 @@ class BoundProgram:
                     if positions is None:
                         scatter(g if c == 1.0 else g * c)
                     else:
-                        stacked = np.stack([c[j] if j in c else local[j] for j in positions])
+                        stacked = np.stack([c[j] if j in c else np.broadcast_to(local[j], g.shape)
+                                            for j in positions])
                         scatter(stacked * g)
             return nary_backward
         actions = []
