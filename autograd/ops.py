@@ -299,11 +299,17 @@ SOFTSIGN = _define("softsign", "softsign", "1 / (1 + |x|)^2")((
     lambda m, xs, out, arg: (1.0 / ((1.0 + m.abs(xs[0])) * (1.0 + m.abs(xs[0]))),),
 ))
 # sinc(0) = 1 and sinc'(0) = 0; the inner where() keeps 0 out of every denominator.
-SINC = _define("sinc", "sinc", "(cos(x) - sinc(x)) / x, 0 at 0")((
+# Near 0, (cos x - sinc x) / x cancels catastrophically, and so does its own derivative
+# (grad(create_graph=True) differentiates this formula): there the Taylor series
+# -x/3 + x^3/30 - x^5/840 is accurate to rounding, and its derivative is -1/3 at 0.
+SINC_SERIES_BELOW = 0.04
+SINC = _define("sinc", "sinc", "(cos(x) - sinc(x)) / x; -x/3 + x^3/30 - x^5/840 near 0")((
     lambda m, xs, arg: m.where(
         m.is_zero(xs[0]), 1.0, m.sin(xs[0]) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),
     lambda m, xs, out, arg: (m.where(
-        m.is_zero(xs[0]), 0.0, (m.cos(xs[0]) - out) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),),
+        m.abs(xs[0]) < SINC_SERIES_BELOW,
+        xs[0] * (xs[0] * xs[0] * (1.0 / 30.0 - xs[0] * xs[0] / 840.0) - 1.0 / 3.0),
+        (m.cos(xs[0]) - out) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),),
 ))
 # The perceptron's units: flat almost everywhere, so no useful gradient (COURSE.md 3, 5).
 STEP = _define("step", "step", "0 (flat)")((
