@@ -53,7 +53,7 @@ import numpy as np
 from .compile_math import NUMPY_MATH, NumpyMath, numpy_math
 from .compile_program import BoundProgram, Program
 from .context import tracing
-from .tape import Tape
+from .tape import Tape, count
 from .value import Value, as_value
 
 __all__ = ["compile", "CompiledFunction", "TapeGradients", "NUMPY_MATH", "NumpyMath", "Tape", "Program"]
@@ -173,8 +173,8 @@ class CompiledFunction:
     def __repr__(self) -> str:
         inputs = ", ".join(f"{n}{list(s) if s else ''}" for n, s in zip(self.input_names, self.input_shapes))
         return (f"<CompiledFunction({inputs}) -> {list(self.output_shape) or 'scalar'}: "
-                f"{len(self.tape)} instructions in {len(self.program.groups)} steps, "
-                f"{len(self.params)} parameters, {self.dtype.name}>")
+                f"{count(len(self.tape), 'instruction')} in {count(len(self.program.groups), 'step')}, "
+                f"{count(len(self.params), 'parameter')}, {self.dtype.name}>")
 
     # -- parameters ---------------------------------------------------------------
     def parameter_array(self) -> np.ndarray:
@@ -287,9 +287,9 @@ class CompiledFunction:
             if array.dtype.kind not in "biuf":
                 raise TypeError(f"input {name!r} must hold numbers, got dtype {array.dtype}")
             if array.ndim != len(shape) + 1 or array.shape[1:] != shape:
-                raise ValueError(f"input {name!r} must have shape (batch, {', '.join(map(str, shape))}"
-                                 f"{',' if len(shape) == 1 else ''}) with one row per sample, got "
-                                 f"{array.shape}".replace("(batch, )", "(batch,)"))
+                expected = ", ".join(["batch", *map(str, shape)]) + ("," if not shape else "")
+                raise ValueError(f"input {name!r} must have shape ({expected}) with one row per "
+                                 f"sample, got {array.shape}")
             if batch is None:
                 batch = array.shape[0]
             elif array.shape[0] != batch:

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from .ops import Op
 from .value import Value, parents_of
 
-__all__ = ["Ref", "Instruction", "Tape", "INPUT", "PARAM", "FROZEN", "CONST", "TEMP", "graph_order"]
+__all__ = ["Ref", "Instruction", "Tape", "INPUT", "PARAM", "FROZEN", "CONST", "TEMP", "graph_order", "count"]
 
 INPUT, PARAM, FROZEN, CONST, TEMP = "x", "p", "f", "k", "t"
 
@@ -79,6 +79,11 @@ def graph_order(roots: Sequence[Value], detached: dict[Value, Value]) -> list[Va
                 if parent not in visited:
                     stack.append(parent)
     return order
+
+
+def count(n: int, word: str) -> str:
+    """``count(1, "input") == "1 input"``, ``count(2, "input") == "2 inputs"``."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 class Tape:
@@ -248,9 +253,6 @@ class Tape:
         return f"t{instruction.target} = {text}"
 
     def __str__(self) -> str:
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}" + ("" if n == 1 else "s")
-
         header = (f"# tape: {count(len(self.input_labels), 'input')}, "
                   f"{count(len(self.params), 'parameter')}, ")
         if self.frozen:
@@ -272,5 +274,5 @@ class Tape:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<Tape: {len(self)} instructions, {len(self.input_labels)} inputs, "
-                f"{len(self.params)} parameters, {len(self.outputs)} outputs>")
+        return (f"<Tape: {count(len(self), 'instruction')}, {count(len(self.input_labels), 'input')}, "
+                f"{count(len(self.params), 'parameter')}, {count(len(self.outputs), 'output')}>")
