@@ -16,6 +16,7 @@ from .context import STATE, enable_grad
 from .ops import FLOAT_MATH
 from .value import (Constant, Number, TracingError, Value, as_value, parents_and_data, parents_of,
                     to_float)
+from .value import sum as value_sum
 
 __all__ = ["topological_order", "backpropagate", "backward", "grad", "backward_steps",
            "BackwardStep", "VALUE_MATH"]
@@ -97,6 +98,14 @@ class ValueMath:
     @staticmethod
     def abs(x: Any) -> Value:
         return abs(as_value(x))
+
+    @staticmethod
+    def total(xs: Sequence[Any]) -> Value:
+        return value_sum(xs)
+
+    @staticmethod
+    def largest(xs: Sequence[Any]) -> Any:
+        return max(xs, key=lambda x: x._data if isinstance(x, Value) else x)
 
     # Conditions and flat functions: their own derivative is 0, so a plain float is exact.
     where = staticmethod(FLOAT_MATH.where)

@@ -211,9 +211,9 @@ DOT = _define("dot", "dot", "d/dw_i = x_i, d/dx_i = w_i, d/db = 1", None)((
     lambda m, xs, arg: _dot_forward(m, xs, arg),
     lambda m, xs, out, arg: _dot_local_grads(xs, arg),
 ))
-LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - out)", None)((
+LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - max) / sum_j e^(x_j - max)", None)((
     lambda m, xs, arg: _logsumexp_forward(m, xs),
-    lambda m, xs, out, arg: tuple(m.exp(x - out) for x in xs),
+    lambda m, xs, out, arg: _softmax(m, xs),
 ))
 
 
@@ -234,6 +234,15 @@ def _dot_local_grads(xs: Sequence[Any], has_bias: bool) -> tuple:
 def _logsumexp_forward(m: Any, xs: Sequence[Any]) -> Any:
     shift = m.largest(xs)  # e^(x - max) <= 1: never overflows
     return shift + m.log(m.total([m.exp(x - shift) for x in xs]))
+
+
+def _softmax(m: Any, xs: Sequence[Any]) -> tuple:
+    # Not e^(x_i - out): for huge x_i, out rounds to max(x) (1e308 + log 2 == 1e308)
+    # and those weights stop adding up to 1. Normalising explicitly keeps them exact.
+    shift = m.largest(xs)
+    weights = [m.exp(x - shift) for x in xs]
+    total = m.total(weights)
+    return tuple(w / total for w in weights)
 
 
 # ---------------------------------------------------------------------------
