@@ -346,10 +346,13 @@ def _format_of(path: Path, format: str | None) -> str:
 
 def _write(graph: Graph, path: Path, format: str, backend: str | None) -> None:
     if format == "dot":
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(graph.source, encoding="utf-8")
         return
     graph.check_size()
-    path.write_bytes(layout(graph.source, format, backend))
+    data = layout(graph.source, format, backend)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 # ---------------------------------------------------------------------------
@@ -587,7 +590,7 @@ class _Gradients:
                 show = any(_float(node.grad) != 0.0 for node in order)
             if show:
                 for i, node in enumerate(order):
-                    if node._op is not None and (i not in plan.hidden or plan.group[i] is None):
+                    if node._op is not None and plan.group[i] is None:  # ops drawn, not folded
                         self.local[i] = _local_grads(node)
                         self.upstream[i] = _float(node.grad)
             return
@@ -645,6 +648,11 @@ def _plan(roots: list[Value], options: _Options) -> _Plan:
     """What to show, folded as ``options.collapse`` says (the same for every step frame)."""
     plan = _Plan(topological_order(roots), roots, options.fold_constants)
     if options.collapse != "auto":
+        kinds = plan.scopes.kinds_innermost_first() if plan.scopes is not None else []
+        if options.collapse is not None and options.collapse not in kinds:
+            present = f"its scope kinds are {', '.join(map(repr, kinds))}" if kinds else "it has no scopes"
+            raise ValueError(f"collapse={options.collapse!r} matches no scope of this graph: {present} "
+                             "(a scope's kind is the first word of its name)")
         plan.fold(options.collapse)
         return plan
     plan.fold(None)
@@ -662,7 +670,7 @@ def _plan(roots: list[Value], options: _Options) -> _Plan:
 
 def _draw_plan(plan: _Plan, options: _Options, steps: list[BackwardStep]) -> Graph:
     gradients = _Gradients(plan, options, steps)
-    graph = Graph(name="chainrule", graph_attr=_graph_attributes(options, plan.note),
+    graph = Graph(name="chainrule", graph_attr=_graph_attributes(options, plan),
                   node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
                              "fontsize": "11", "margin": "0.08,0.04"},
                   edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#5f5f5f",
@@ -675,11 +683,15 @@ def _draw_plan(plan: _Plan, options: _Options, steps: list[BackwardStep]) -> Gra
     return graph
 
 
-def _graph_attributes(options: _Options, note: str) -> dict[str, str]:
+def _graph_attributes(options: _Options, plan: _Plan) -> dict[str, str]:
     attributes = {"rankdir": options.rankdir, "nodesep": "0.25", "ranksep": "0.35",
                   "fontname": "Helvetica", "fontsize": "10"}
-    if note:
-        attributes.update(label=note, labelloc="t", labeljust="l")
+    if plan.boxes:
+        # A layer of folded neurons reads every output of the layer before: bundling
+        # those n x m edges keeps them readable (labelled edges are never merged).
+        attributes["concentrate"] = "true"
+    if plan.note:
+        attributes.update(label=plan.note, labelloc="t", labeljust="l")
     return attributes
 
 
@@ -866,7 +878,7 @@ class _Writer:
         plan, gradients = self.plan, self.gradients
         lines = []
         box_inputs: dict[int, dict[str, None]] = {}
-        current = gradients.current
+        current_op = gradients.current if gradients.current_op_done else None
         for i, node in enumerate(plan.order):
             if node._op is None:
                 continue
@@ -887,15 +899,15 @@ class _Writer:
                 p = plan.index[parent]
                 pairs: list[tuple[str, str]] = []
                 if local is not None:
-                    pairs.append(("label", f"local {self.fmt(local[position])}"))
-                    pairs.append(("fontcolor", LOCAL_GRAD_COLOUR))
                     upstream = gradients.upstream[i]
-                    flow = upstream * local[position]
-                    pairs.append(("tooltip", f"upstream {self.fmt(upstream)} × local "
-                                             f"{self.fmt(local[position])} = {self.fmt(flow)} flows back"))
-                    if current == i:
-                        pairs[0] = ("label", f"{self.fmt(upstream)} × {self.fmt(local[position])} "
-                                             f"= {self.fmt(flow)}")
+                    local_text, upstream_text = self.fmt(local[position]), self.fmt(upstream)
+                    flow_text = self.fmt(upstream * local[position])
+                    product = f"{upstream_text} × {local_text} = {flow_text}"
+                    pairs.append(("label", product if current_op == i else f"local {local_text}"))
+                    pairs.append(("fontcolor", LOCAL_GRAD_COLOUR))
+                    pairs.append(("tooltip", f"upstream {upstream_text} × local {local_text} = "
+                                             f"{flow_text} flows back"))
+                    if current_op == i:
                         pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2")]
                 attributes = f" [{_attributes(pairs)}]" if pairs else ""
                 lines.append(f"\t{self.value_name(p)} -> {self.op_name(i)}{attributes}\n")

@@ -303,6 +303,10 @@ def test_bad_arguments_name_the_problem():
         draw(x, max_nodes=0)
     with pytest.raises(TypeError, match="local_grads"):
         draw(x, local_grads="yes")
+    with pytest.raises(ValueError, match="collapse='neuron' matches no scope of this graph: it has no"):
+        draw(x * 2, collapse="neuron")
+    with pytest.raises(ValueError, match="scope kinds are 'neuron', 'layer'"):
+        draw(scoped_mlp(), collapse="neurons")
 
 
 def test_autograd_draw_stays_the_function_after_its_module_is_imported():

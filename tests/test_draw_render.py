@@ -159,6 +159,11 @@ def test_the_dot_program_reports_its_errors():
         backend_module.layout("digraph { a -> }", "svg", backend="dot")
 
 
+def test_render_creates_missing_directories(tmp_path):
+    path = render(course_graph(), tmp_path / "new" / "dir" / "graph.svg")
+    assert path.exists() and path.read_bytes().startswith(b"<?xml")
+
+
 def test_bad_paths_and_formats(tmp_path):
     f = course_graph()
     with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
