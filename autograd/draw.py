@@ -370,6 +370,11 @@ def _role(node: Value, is_root: bool) -> str:
     return "input"
 
 
+def _is_held_leaf(node: Value) -> bool:
+    """A parameter or constant: drawn in the scope that uses it, wherever it was made."""
+    return node._op is None and isinstance(node, (Parameter, Constant))
+
+
 def _float(number: Any) -> float:
     """A gradient as a float (it is a Value inside ``grad(create_graph=True)``)."""
     return number._data if isinstance(number, Value) else float(number)
@@ -381,7 +386,8 @@ class _Scopes:
     A scope *instance* is one call of a scoped block: nodes with the same scope path
     belong to the same instance when they are connected inside the scope or share an
     input that is not a parameter or constant (the same neuron applied to two samples
-    gives two instances; its shared weights do not join them).
+    gives two instances; its shared weights do not join them). Parameters and
+    constants sit in the innermost instance that holds all of their uses.
     """
 
     def __init__(self, order: list[Value], index: dict[Value, int], consumers: list[list[int]]) -> None:
@@ -393,9 +399,9 @@ class _Scopes:
         self.home: list[int | None] = [None] * len(order)  # node -> innermost instance
         depth = max(len(node._scope or ()) for node in order)
         found: dict[tuple[int, int], int] = {}  # (level, union-find root) -> instance
-        # Ops first, so that instances are numbered in the order their computations run.
-        visits = [i for i, node in enumerate(order) if node._op is not None]
-        visits += [i for i, node in enumerate(order) if node._op is None]
+        # Parameters and constants are placed after the others, by their uses: a weight
+        # shared by two calls of a neuron must not join the two calls into one.
+        visits = [i for i, node in enumerate(order) if not _is_held_leaf(node)]
         for level in range(depth):
             roots = self._connect(order, index, level)
             for i in visits:
@@ -417,14 +423,10 @@ class _Scopes:
         # A parameter or constant sits in the innermost instance that holds all of its
         # uses (a neuron's weights in the neuron), wherever it was made.
         for i, node in enumerate(order):
-            if node._op is not None or not isinstance(node, (Parameter, Constant)):
-                continue
-            homes = [self.home[c] for c in consumers[i]]
-            if not homes or None in homes:
-                continue
-            common = self.common_ancestor(homes)
-            if common is not None and (self.home[i] is None or self.home[i] in self.ancestors(common)):
-                self.home[i] = common
+            if _is_held_leaf(node):
+                homes = [self.home[c] for c in consumers[i]]
+                if homes and None not in homes:
+                    self.home[i] = self.common_ancestor(homes)
 
     @staticmethod
     def _connect(order: list[Value], index: dict[Value, int], level: int) -> list[int]:
@@ -446,11 +448,13 @@ class _Scopes:
                 continue
             key = path[:level + 1]
             for parent in parents_of(node):
+                if _is_held_leaf(parent):
+                    continue
                 p = index[parent]
                 parent_path = parent._scope or ()
                 if len(parent_path) > level and parent_path[:level + 1] == key:
                     link[find(i)] = find(p)
-                elif not isinstance(parent, (Parameter, Constant)):
+                else:  # nodes of one call share their inputs
                     first = shared.setdefault((p, key), i)
                     link[find(i)] = find(first)
         return [find(i) for i in range(len(order))]

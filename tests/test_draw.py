@@ -454,6 +454,24 @@ def test_a_neuron_applied_to_two_samples_is_two_boxes():
     assert len(box_titles(source)) == 8
 
 
+def test_weights_made_inside_a_scope_do_not_join_two_calls():
+    with scope("neuron 0"):
+        w, b = Parameter(0.5, "w"), Parameter(0.1, "b")
+
+    def neuron(x):
+        with scope("neuron 0"):
+            return (w * x + b).tanh()
+
+    loss = neuron(Value(1.0, "x1")) + neuron(Value(2.0, "x2"))
+    loss.backward()
+    source = draw(loss, collapse="neuron").source
+    assert box_titles(source) == ["neuron 0 (call 1)", "neuron 0 (call 2)"]
+    labels = [label for label, _, _ in value_cells(source).values()]
+    assert labels.count("w") == 1 and labels.count("b") == 1  # shared: drawn once, outside both
+    edges = re.findall(r"^\s*(\w+) -> (s\d+)", source, re.M)
+    assert len(edges) == 6  # x, w and b into each call
+
+
 def test_auto_collapse_folds_only_over_the_size_limit():
     loss = scoped_mlp(use_dot=False)
     small = draw(loss)
