@@ -504,13 +504,10 @@ class _Plan:
         self.root_set = set(roots)
         self.consumers: list[list[int]] = [[] for _ in order]  # distinct consumers, in order
         for i, node in enumerate(order):
-            seen = -1
             for parent in parents_of(node):
                 p = self.index[parent]
-                if not self.consumers[p] or self.consumers[p][-1] != i:
+                if not self.consumers[p] or self.consumers[p][-1] != i:  # x * x uses x once
                     self.consumers[p].append(i)
-                seen = p
-            del seen
         # A constant used once, by a binary op whose other operand is not constant,
         # is written into that op's label.
         self.folded_constant: dict[int, int] = {}  # op node -> position of its constant operand
@@ -524,11 +521,10 @@ class _Plan:
                             for p in operands]
                 if constant.count(True) == 1:
                     self.folded_constant[i] = constant.index(True)
-        hidden_constants = {self.index[parents_of(order[i])[k]] for i, k in self.folded_constant.items()}
-        self.hidden_constant = hidden_constants
+        self.hidden_constant = {self.index[parents_of(order[i])[k]] for i, k in self.folded_constant.items()}
         self.scopes = _Scopes(order, self.index, self.consumers) if any(n._scope for n in order) else None
         self.group: list[int | None] = [None] * len(order)  # node -> folded instance
-        self.hidden: set[int] = set(hidden_constants)
+        self.hidden: set[int] = set(self.hidden_constant)  # nodes drawn nowhere
         self.boxes: list[int] = []  # folded instances, in the order their computations run
         self.box_contents: dict[int, list[int]] = {}
         self.note = ""  # says so when scopes were folded automatically
