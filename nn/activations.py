@@ -22,7 +22,8 @@ Example:
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Union
+from collections.abc import Callable, Sequence
 
 import autograd
 from autograd import Parameter, Value

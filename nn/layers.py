@@ -10,7 +10,8 @@ knows its layer and neuron.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import autograd
 from autograd import Parameter, Value
@@ -80,14 +81,24 @@ class Neuron(Module):
         self.w = [Parameter(initializer.weight(rng, self.nin, fan_out), f"w{i}") for i in range(self.nin)]
         self.b = Parameter(initializer.bias(rng, self.nin, fan_out), "b")
         self.activation = resolve_activation(activation, rng)
-        self.index: int | None = None  # its place in a layer: the scope "neuron {index}"
+        self.index = None
+
+    @property
+    def index(self) -> int | None:
+        """Its place in its layer; the scope of its nodes is ``"neuron {index}"``."""
+        return self._index
+
+    @index.setter
+    def index(self, index: int | None) -> None:
+        self._index = index
+        self._scope_name = "neuron" if index is None else f"neuron {index}"
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         return self._forward(as_inputs(x, self.nin, "Neuron"))
 
     def _forward(self, inputs: list[Value]) -> Value:
         """The forward pass on inputs already checked and made Values (by its layer)."""
-        with autograd.scope("neuron" if self.index is None else f"neuron {self.index}"):
+        with autograd.scope(self._scope_name):
             # autograd.dot(self.w, inputs, bias=self.b) without re-checking operands
             # that are Values already: this line runs once per neuron per sample.
             total = apply_nary(DOT, (*self.w, *inputs, self.b), True)
@@ -95,7 +106,7 @@ class Neuron(Module):
 
     @classmethod
     def from_weights(cls, weights: Sequence[float], bias: float,
-                     activation: ActivationSpec = "sigmoid") -> "Neuron":
+                     activation: ActivationSpec = "sigmoid") -> Neuron:
         """A neuron with the given weights and bias (e.g. from the course's slides).
 
         Example:
@@ -134,16 +145,26 @@ class Layer(Module):
                         for _ in range(self.nout)]
         for j, neuron in enumerate(self.neurons):
             neuron.index = j
-        self.index: int | None = None  # its place in an MLP: the scope "layer {index}"
+        self.index = None
+
+    @property
+    def index(self) -> int | None:
+        """Its place in its network; the scope of its nodes is ``"layer {index}"``."""
+        return self._index
+
+    @index.setter
+    def index(self, index: int | None) -> None:
+        self._index = index
+        self._scope_name = "layer" if index is None else f"layer {index}"
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         inputs = as_inputs(x, self.nin, "Layer")
-        with autograd.scope("layer" if self.index is None else f"layer {self.index}"):
+        with autograd.scope(self._scope_name):
             return [neuron._forward(inputs) for neuron in self.neurons]
 
     @classmethod
     def from_weights(cls, weights: Sequence[Sequence[float]], biases: Sequence[float],
-                     activation: ActivationSpec = "sigmoid") -> "Layer":
+                     activation: ActivationSpec = "sigmoid") -> Layer:
         """A layer from a weight matrix W (one row per neuron, nout x nin) and biases b.
 
         Example:
@@ -216,7 +237,7 @@ class MLP(Sequential):
     @classmethod
     def from_weights(cls, weights: Sequence[Sequence[Sequence[float]]], biases: Sequence[Sequence[float]],
                      activation: ActivationSpec = "sigmoid",
-                     output_activation: ActivationSpec | None = None) -> "MLP":
+                     output_activation: ActivationSpec | None = None) -> MLP:
         """An MLP from one weight matrix (nout x nin) and one bias vector per layer.
 
         Example (the course's XNOR from step units: AND and NOR, then OR):
@@ -272,11 +293,21 @@ class MaxoutUnit(Module):
         rng = make_rng(seed)
         self.pieces = [Neuron(self.nin, "identity", init=init, seed=rng, fan_out=fan_out)
                        for _ in range(count)]
-        self.index: int | None = None
+        self.index = None
+
+    @property
+    def index(self) -> int | None:
+        """Its place in its layer; the scope of its nodes is ``"neuron {index}"``."""
+        return self._index
+
+    @index.setter
+    def index(self, index: int | None) -> None:
+        self._index = index
+        self._scope_name = "neuron" if index is None else f"neuron {index}"
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         x = as_inputs(x, self.nin, "MaxoutUnit")
-        with autograd.scope("neuron" if self.index is None else f"neuron {self.index}"):
+        with autograd.scope(self._scope_name):
             best = None
             for piece in self.pieces:
                 z = apply_nary(DOT, (*piece.w, *x, piece.b), True)
@@ -307,11 +338,21 @@ class Maxout(Module):
                       for _ in range(self.nout)]
         for j, unit in enumerate(self.units):
             unit.index = j
-        self.index: int | None = None
+        self.index = None
+
+    @property
+    def index(self) -> int | None:
+        """Its place in its network; the scope of its nodes is ``"layer {index}"``."""
+        return self._index
+
+    @index.setter
+    def index(self, index: int | None) -> None:
+        self._index = index
+        self._scope_name = "layer" if index is None else f"layer {index}"
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         inputs = as_inputs(x, self.nin, "Maxout")
-        with autograd.scope("layer" if self.index is None else f"layer {self.index}"):
+        with autograd.scope(self._scope_name):
             return [unit(inputs) for unit in self.units]
 
     def config(self) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Union
+from collections.abc import Callable, Sequence
 
 import autograd
 from autograd import Value
@@ -215,7 +216,14 @@ class Loss:
         return f"Loss({self.name!r})"
 
     def check_target(self, target: Any, nout: int | None) -> Any:
-        """The target in the form the loss takes, or ``ValueError`` saying why it does not fit."""
+        """The target in the form the loss takes, or ``ValueError`` saying why it does not fit.
+
+        Example:
+            >>> LOSSES["hinge"].check_target(0, nout=1)
+            Traceback (most recent call last):
+            ...
+            ValueError: hinge needs labels -1 or +1, got 0
+        """
         iterable = hasattr(target, "__iter__") and not isinstance(target, (str, bytes))
         values = _as_list(target) if iterable or isinstance(target, numbers.Real) else None
         if values is None or any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in values):
@@ -234,7 +242,12 @@ class Loss:
         return numbers_
 
     def is_correct(self, outputs: Sequence[float], target: Any) -> bool | None:
-        """Whether a prediction is right (every output on the target's side); None for regression."""
+        """Whether a prediction is right (every output on the target's side); None for regression.
+
+        Example:
+            >>> LOSSES["hinge"].is_correct([-0.2], [-1.0]), LOSSES["mse"].is_correct([1.0], [1.0])
+            (True, None)
+        """
         if not self.classifier:
             return None
         cut = self.threshold

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import numbers
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Union
+from collections.abc import Iterator, Mapping
 
 from autograd import Parameter
 
@@ -65,7 +66,7 @@ class Module:
                     if isinstance(item, (Parameter, Module)):
                         yield f"{attribute}.{i}", attribute, item
 
-    def _walk(self, prefix: str = "") -> Iterator[tuple[str, Parameter, "Module", str]]:
+    def _walk(self, prefix: str = "") -> Iterator[tuple[str, Parameter, Module, str]]:
         for name, attribute, member in self._members():
             if isinstance(member, Module):
                 yield from member._walk(f"{prefix}{name}.")
@@ -126,7 +127,7 @@ class Module:
                     chosen.append(parameter)
         return chosen
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         """This module and every module inside it, depth first.
 
         Example:
@@ -152,7 +153,7 @@ class Module:
         for parameter in self.parameters():
             parameter.grad = 0.0
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Training mode (the default): RReLU draws random slopes. Returns the module.
 
         Example:
@@ -164,7 +165,7 @@ class Module:
             module.training = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode: RReLU uses its mean slope. Same as ``train(False)``.
 
         Example:
@@ -248,7 +249,13 @@ class Module:
         Never unpickles or evaluates anything. A missing, truncated, mismatched or
         malformed file raises an error naming the problem and leaves the model unchanged
         (``FileNotFoundError`` or :class:`nn.ModelFileError`, a ``ValueError``).
-        See :meth:`save` for an example.
+
+        Example:
+            >>> from nn import Neuron
+            >>> Neuron(2).load("no/such/model.json")
+            Traceback (most recent call last):
+            ...
+            FileNotFoundError: no model file at 'no/such/model.json'
         """
         from .serialization import load_into
 
@@ -278,7 +285,8 @@ class Sequential(Module):
 
     Example:
         >>> from nn import Layer, Sequential
-        >>> net = Sequential(Layer(2, 3, activation="relu", seed=0), Layer(3, 1, activation="identity", seed=1))
+        >>> net = Sequential(Layer(2, 3, activation="relu", seed=0),
+        ...                  Layer(3, 1, activation="identity", seed=1))
         >>> len(net([1.0, -1.0])), net.nin, net.nout
         (1, 2, 1)
     """

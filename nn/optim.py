@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable, Union
+from typing import Any, Union
+from collections.abc import Callable, Iterable
 
 from autograd import Parameter
 
@@ -69,12 +70,24 @@ class Optimizer:
         self.steps = 0
 
     def current_lr(self) -> float:
-        """The learning rate of the next update (a schedule is called with ``steps``)."""
+        """The learning rate of the next update (a schedule is called with ``steps``).
+
+        Example:
+            >>> from autograd import Parameter
+            >>> SGD([Parameter(1.0)], lr=LinearDecay(1.0, 0.1, 100)).current_lr()
+            1.0
+        """
         lr = self.lr(self.steps) if callable(self.lr) else self.lr
         return _positive(f"the learning rate at step {self.steps}", lr)
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0."""
+        """Set every parameter's ``.grad`` to 0.0.
+
+        Example:
+            >>> from autograd import Parameter
+            >>> w = Parameter(1.0); w.grad = 3.0; SGD([w]).zero_grad(); w.grad
+            0.0
+        """
         for p in self.parameters:
             p.grad = 0.0
 
@@ -105,7 +118,7 @@ class Optimizer:
         self.steps += 1
 
     def step(self) -> None:
-        """Update every parameter from its ``.grad``."""
+        """Update every parameter from its ``.grad`` (see :class:`SGD` and :class:`Adam`)."""
         raise NotImplementedError
 
 

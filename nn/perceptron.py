@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import autograd
 
@@ -75,13 +76,29 @@ class Perceptron(Neuron):
         (True, [0.0, 0.0, 0.0, 1.0])
     """
 
-    def __init__(self, nin: int, activation: str = "step", *, init: InitSpec = 0.0, seed: Seed = None) -> None:
+    def __init__(self, nin: int, activation: str = "step", *, init: InitSpec = 0.0,
+                 seed: Seed = None) -> None:
         if activation not in ("step", "sign"):
             raise ValueError(f"a Perceptron's activation is 'step' or 'sign', got {activation!r}")
         super().__init__(nin, activation, init=init, seed=seed)
 
+    @classmethod
+    def from_weights(cls, weights: Sequence[float], bias: float, activation: str = "step") -> Perceptron:
+        """A perceptron with the given weights and bias.
+
+        Example:
+            >>> Perceptron.from_weights([3, 4], -10).predict([4, 5])
+            1.0
+        """
+        return super().from_weights(weights, bias, activation)
+
     def predict(self, x: Sequence[float]) -> float:
-        """The unit's output for one input row (no graph is recorded)."""
+        """The unit's output for one input row (no graph is recorded).
+
+        Example:
+            >>> Perceptron.from_weights([1.0, 1.0], -1.5).predict([1, 1])
+            1.0
+        """
         with autograd.no_grad():
             return self(x).data
 
@@ -90,6 +107,11 @@ class Perceptron(Neuron):
 
         W <- W + lr * (y - y_hat) * x and b <- b + lr * (y - y_hat) for each sample.
         Stops after an epoch with no mistakes (``converged``) or after ``epochs`` epochs.
+
+        Example (OR, from zero weights):
+            >>> p = Perceptron(2)
+            >>> p.learn([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 1]).errors
+            [1, 2, 1, 0]
         """
         rows = _check_inputs(self, X)
         labels = list(Y)

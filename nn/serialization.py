@@ -30,7 +30,8 @@ import numbers
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .module import Module, PathLike, Sequential
 
@@ -107,7 +108,8 @@ def read_model_file(path: PathLike) -> dict[str, Any]:
         ends = text.rstrip()
         truncated = error.pos >= len(ends) or (ends.startswith("{") and not ends.endswith("}"))
         hint = " (the file looks truncated)" if truncated else ""
-        raise fail(f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}") from None
+        where = f"line {error.lineno}, column {error.colno}"
+        raise fail(f"not valid JSON at {where}: {error.msg}{hint}") from None
     except ValueError as error:  # duplicate keys, NaN or Infinity
         raise fail(str(error)) from None
     if not isinstance(document, dict):
@@ -120,7 +122,8 @@ def read_model_file(path: PathLike) -> dict[str, Any]:
         raise fail(f"'version' must be an integer, found {version!r}")
     if version != VERSION:
         newer = " (written by a newer chainrule)" if version > VERSION else ""
-        raise fail(f"format version {version} is not supported{newer}; this chainrule reads version {VERSION}")
+        raise fail(f"format version {version} is not supported{newer}; "
+                   f"this chainrule reads version {VERSION}")
     missing = [key for key in _KEYS if key not in document]
     unexpected = [key for key in document if key not in _KEYS]
     if missing:
@@ -170,7 +173,15 @@ def load(path: PathLike) -> Module:
 
     Only nn's own architectures (MLP, Layer, Neuron, Maxout, Perceptron, Sequential of
     those) can be rebuilt; for your own Module subclass, build it and call
-    ``model.load(path)``. See the module docstring for an example.
+    ``model.load(path)``.
+
+    Example:
+        >>> import os, tempfile
+        >>> from nn import Layer
+        >>> path = os.path.join(tempfile.mkdtemp(), "layer.json")
+        >>> Layer(2, 3, activation="tanh", init=0.5).save(path)
+        >>> load(path), load(path).state_dict()["neurons.2.b"]
+        (Layer(nin=2, nout=3, activation=tanh), 0.5)
     """
     document = read_model_file(path)
     fail = _failer(Path(path))
@@ -272,7 +283,8 @@ def _first_difference(found: Any, expected: Any, where: str = "") -> str:
     if isinstance(found, dict) and isinstance(expected, dict):
         for key in list(expected) + [k for k in found if k not in expected]:
             if found.get(key) != expected.get(key):
-                return _first_difference(found.get(key), expected.get(key), f"{where}.{key}" if where else key)
+                inner = f"{where}.{key}" if where else key
+                return _first_difference(found.get(key), expected.get(key), inner)
     if isinstance(found, list) and isinstance(expected, list) and len(found) == len(expected):
         for i, (a, b) in enumerate(zip(found, expected)):
             if a != b:

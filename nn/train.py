@@ -19,7 +19,8 @@ import gc
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import autograd
 from autograd import Parameter, Value
@@ -40,6 +41,10 @@ class History:
     ``loss[e]`` is the mean loss over the samples of epoch ``e``, each measured when
     its batch was computed (before that batch's update). ``accuracy`` is ``None``
     for regression losses.
+
+    Example:
+        >>> History(loss=[0.5, 0.25], accuracy=[0.5, 1.0], updates=8)
+        History(epochs=2, updates=8, loss=0.25, accuracy=1)
     """
 
     loss: list[float] = field(default_factory=list)

@@ -87,9 +87,10 @@ def test_xnor_from_step_units_with_the_courses_weights():
 
 
 def test_perceptron_trick_moves_the_line_as_the_course_says():
-    assert nn.perceptron_trick((3, 4, -10), (4, 5), label=0, lr=0.1) == pytest.approx((2.6, 3.5, -10.1))
     line = nn.perceptron_trick((3, 4, -10), (4, 5), label=0, lr=0.1)
-    assert 2.6 * 4 + 3.5 * 5 - 10.1 < 3 * 4 + 4 * 5 - 10  # the point is now less positive
+    assert line == pytest.approx((2.6, 3.5, -10.1))
+    w1, w2, b = line
+    assert w1 * 4 + w2 * 5 + b < 3 * 4 + 4 * 5 - 10  # the point is now less on the wrong side
 
 
 def test_perceptron_trick_adds_a_misclassified_positive_point_and_leaves_correct_ones():

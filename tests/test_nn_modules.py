@@ -256,7 +256,8 @@ def test_reprs_are_readable():
                                     "output_activation=identity, parameters=337)")
     assert "(layers.2): Layer(nin=16, nout=1, activation=identity)" in text
     assert repr(nn.Maxout(2, 3, seed=0)) == "Maxout(nin=2, nout=3, pieces=2)"
-    assert repr(nn.Sequential(nn.Maxout(2, 3, seed=0))) == "Sequential()\n  (layers.0): Maxout(nin=2, nout=3, pieces=2)"
+    assert repr(nn.Sequential(nn.Maxout(2, 3, seed=0))) == \
+        "Sequential()\n  (layers.0): Maxout(nin=2, nout=3, pieces=2)"
 
 
 def test_activation_by_callable():

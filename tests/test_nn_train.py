@@ -19,7 +19,8 @@ def line_data(m=10):
 
 
 # -- modes and update counts -----------------------------------------------------------
-@pytest.mark.parametrize("batch_size, updates_per_epoch", [(1, 10), (3, 4), (5, 2), (10, 1), (None, 1), (64, 1)])
+@pytest.mark.parametrize("batch_size, updates_per_epoch",
+                         [(1, 10), (3, 4), (5, 2), (10, 1), (None, 1), (64, 1)])
 def test_online_minibatch_and_full_batch_update_counts(batch_size, updates_per_epoch):
     X, Y = line_data(10)
     model = nn.Neuron(1, activation="identity", seed=0)
@@ -79,7 +80,8 @@ def test_history_has_accuracy_for_classifiers_and_none_for_regression():
     assert len(history.accuracy) == 300 and history.accuracy[-1] == 1.0
     assert history.loss[-1] < history.loss[0]
     X, Y = line_data()
-    assert nn.fit(nn.Neuron(1, activation="identity", seed=0), X, Y, epochs=2, progress=False).accuracy is None
+    regression = nn.fit(nn.Neuron(1, activation="identity", seed=0), X, Y, epochs=2, progress=False)
+    assert regression.accuracy is None
     assert "History(epochs=300, updates=1200" in repr(history)
 
 
@@ -152,7 +154,8 @@ def test_ragged_rows_on_a_model_without_a_fixed_width():
 
 def test_cross_entropy_labels_are_checked_against_the_classes():
     model = nn.MLP(2, [3], activation="identity", seed=0)
-    with pytest.raises(ValueError, match="Y row 1 does not fit the cross_entropy loss: .*class index in 0..2, got 3"):
+    message = "Y row 1 does not fit the cross_entropy loss: .*class index in 0..2, got 3"
+    with pytest.raises(ValueError, match=message):
         nn.fit(model, [[0, 0], [1, 1]], [0, 3], loss="cross_entropy", progress=False)
     with pytest.raises(ValueError, match="Y row 0 .* integer class index"):
         nn.fit(model, [[0, 0], [1, 1]], [0.5, 1], loss="cross_entropy", progress=False)
@@ -189,7 +192,8 @@ def test_cross_entropy_training_separates_three_clusters():
             X.append([cx + dx, cy + dy])
             Y.append(label)
     model = nn.MLP(2, [8, 3], activation="tanh", output_activation="identity", seed=0)
-    history = nn.fit(model, X, Y, loss="cross_entropy", epochs=60, batch_size=4, lr=0.2, seed=0, progress=False)
+    history = nn.fit(model, X, Y, loss="cross_entropy", epochs=60, batch_size=4, lr=0.2, seed=0,
+                     progress=False)
     assert nn.evaluate(model, X, Y, loss="cross_entropy").accuracy == 1.0
     assert history.loss[-1] < 0.2
     probabilities = nn.softmax(model(X[0]))
