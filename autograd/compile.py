@@ -252,7 +252,9 @@ class CompiledFunction:
         batch = bound.batch_size
         n_outputs = len(self.tape.outputs)
         if output_grad is None:
-            seed = np.ones((batch, n_outputs), dtype=self.dtype)
+            seed: Any = 1.0
+        elif isinstance(output_grad, numbers.Real) and not isinstance(output_grad, bool):
+            seed = float(output_grad)
         else:
             given = np.asarray(output_grad, dtype=self.dtype)
             try:
@@ -308,14 +310,19 @@ class CompiledFunction:
                 self._bound.pop(next(iter(self._bound)))
             bound = self._bound[batch] = self.program.bind(batch, self.dtype)
         rows = self._input_rows
+        in_place = self.program.in_place
         for i, array in enumerate(arrays):
-            if rows[i + 1] - rows[i] == 1:
+            if i in in_place:  # read where it is, by the layers that use it
+                bound.arguments[i] = array.reshape(batch, -1).astype(self.dtype, copy=False)
+            elif rows[i + 1] - rows[i] == 1:
                 bound.V[rows[i]] = array.reshape(batch)
             else:
                 bound.V[rows[i]:rows[i + 1]] = array.reshape(batch, -1).T
         n = len(self.params)
         if params is None:
             bound.S[:n] = [p._data for p in self.params]
+        elif isinstance(params, np.ndarray) and params.shape == (n,) and params.dtype.kind == "f":
+            bound.S[:n] = params
         else:
             bound.S[:n] = self._check_param_array(params)
         frozen = self.tape.frozen

@@ -141,13 +141,16 @@ class Access:
 class ScatterPlan:
     """Static plan to send contributions of shape ``idx.shape (+ batch)`` into gradient slots.
 
-    Made during backward planning: it knows which targets need a gradient at all,
-    which receive their first contribution here (assign) or a later one (add), and
-    which repeat (summed first, with a sorted segment sum).
+    Made during backward planning, in the order the backward pass runs: it knows
+    which targets need a gradient at all, and whether this is the first contribution
+    each receives. If it is the first for all of them, the plan assigns (no zeroing
+    needed); otherwise it adds, and the targets receiving their first contribution
+    are zeroed when the backward pass starts (``zero_first``). Repeated targets are
+    summed first, with a sorted segment sum.
     """
 
     def __init__(self, space: int, idx: np.ndarray, reduce_batch: bool, needs: np.ndarray,
-                 written: np.ndarray) -> None:
+                 written: np.ndarray, zero_first: np.ndarray) -> None:
         self.space, self.idx, self.reduce_batch = space, idx, reduce_batch
         flat = idx.ravel()
         selected = np.flatnonzero(needs[flat])
@@ -156,11 +159,12 @@ class ScatterPlan:
         first = ~written[unique]
         written[unique] = True
         self.empty = selected.size == 0
-        regular = _strides_of(idx) is not None
-        self.direct = (not self.empty and selected.size == flat.size and unique.size == flat.size
-                       and regular and (first.all() or not first.any()))
         self.assign = bool(first.all())
-        if self.direct:
+        if not self.assign:
+            zero_first[unique[first]] = True
+        self.direct = (not self.empty and selected.size == flat.size and unique.size == flat.size
+                       and _strides_of(idx) is not None)
+        if self.direct or self.empty:
             return
         if unique.size != targets.size:  # repeated targets: sort, then sum each run
             self.selected = None if selected.size == flat.size else selected
@@ -171,54 +175,75 @@ class ScatterPlan:
             positions = selected[np.argsort(targets, kind="stable")]
             self.selected = None if np.array_equal(positions, np.arange(flat.size)) else positions
             self.order = None
-        self.first_positions = np.flatnonzero(first)
-        self.later_positions = np.flatnonzero(~first)
-        self.first_targets = _target(unique[first])
-        self.later_targets = _target(unique[~first])
+        self.targets = _target(unique)
 
-    def bind(self, grads: np.ndarray, batch_shape: tuple[int, ...]) -> Callable[[Any], None]:
-        """The closure that scatters one contribution array into ``grads``."""
+    def bind(self, grads: np.ndarray, batch_shape: tuple[int, ...]) -> Callable[..., None]:
+        """The closure ``scatter(g, factor=None)`` that sends ``g * factor`` into ``grads``.
+
+        ``factor`` is a local gradient (an array or a number; None means 1). Where the
+        targets are a regular block of slots the product is written straight into the
+        gradient buffer (``out=``), so a step allocates no large temporary arrays.
+        """
         reduce_batch = self.reduce_batch
         if self.direct:
             view = _view(grads, self.idx)
             assert view is not None
             self.assign_view = view if self.assign else None
-            if self.assign:
-                def scatter(c: Any) -> None:
-                    if reduce_batch:
-                        c = c.sum(axis=-1)
-                    view[...] = c
+            if reduce_batch:
+                if self.assign:
+                    def scatter(g: Any, factor: Any = None) -> None:
+                        view[...] = _batch_sum(g, factor)
+                else:
+                    def scatter(g: Any, factor: Any = None) -> None:
+                        view[...] += _batch_sum(g, factor)
+            elif self.assign:
+                def scatter(g: Any, factor: Any = None) -> None:
+                    if factor is None:
+                        view[...] = g
+                    else:
+                        np.multiply(g, factor, out=view)
             else:
-                def scatter(c: Any) -> None:
-                    if reduce_batch:
-                        c = c.sum(axis=-1)
-                    view[...] += c
+                scratch = np.empty(view.shape, dtype=grads.dtype)
+
+                def scatter(g: Any, factor: Any = None) -> None:
+                    if factor is None:
+                        view[...] += g
+                    else:
+                        np.multiply(g, factor, out=scratch)
+                        view[...] += scratch
             return scatter
         self.assign_view = None
         full = self.idx.shape + batch_shape
         flat = (self.idx.size,) + batch_shape
         selected, order, starts = self.selected, self.order, getattr(self, "starts", None)
-        first_pos, later_pos = self.first_positions, self.later_positions
-        first_t, later_t = self.first_targets, self.later_targets
-        only_first = later_pos.size == 0
-        only_later = first_pos.size == 0
+        targets, assign = self.targets, self.assign
 
-        def scatter(c: Any) -> None:
+        def scatter(g: Any, factor: Any = None) -> None:
             if reduce_batch:
-                c = c.sum(axis=-1)
+                c = _batch_sum(g, factor)
+            else:
+                c = g if factor is None else g * factor
             c = np.broadcast_to(c, full).reshape(flat)
             if selected is not None:
                 c = c[selected]
             if order is not None:
                 c = np.add.reduceat(c[order], starts, axis=0)
-            if only_first:
-                grads[first_t] = c
-            elif only_later:
-                grads[later_t] += c
+            if assign:
+                grads[targets] = c
             else:
-                grads[first_t] = c[first_pos]
-                grads[later_t] += c[later_pos]
+                grads[targets] += c
         return scatter
+
+
+def _batch_sum(g: np.ndarray, factor: Any) -> Any:
+    """sum over the batch (last axis) of ``g * factor``, without the product's temporary."""
+    if factor is None:
+        return np.add.reduce(g, axis=-1)
+    if not isinstance(factor, np.ndarray):
+        return np.add.reduce(g, axis=-1) * factor
+    if factor.shape[-1] != g.shape[-1]:  # a shared local gradient: constant over the batch
+        return np.add.reduce(g, axis=-1) * factor[..., 0]
+    return np.einsum("...b,...b->...", g, factor)
 
 
 # ---------------------------------------------------------------------------
@@ -316,6 +341,9 @@ class LinearGroup(Group):
         super().__init__(level, members, BATCHED, out_start)
         self.w_idx, self.x_idx, self.b_idx = w_idx, x_idx, b_idx
         self.arg = b_idx is not None
+        # (argument, first column, end column) when x is a run of one argument's columns
+        # that the program reads in place from the caller's array (see Program.in_place)
+        self.x_source: tuple[int, int, int] | None = None
 
     def operand_accesses(self) -> list[tuple[int, np.ndarray]]:
         found = [(SHARED, self.w_idx), (BATCHED, np.broadcast_to(self.x_idx, self.w_idx.shape))]
@@ -451,6 +479,45 @@ class Program:
         self.n_shared = next_slot[SHARED]
         self.output_places = [place(r) for r in tape.outputs]
         self.temp_places = (temp_space, temp_slot)
+        self.argument_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
+        self.in_place = self._arguments_read_in_place()
+
+    def _arguments_read_in_place(self) -> set[int]:
+        """Arguments only layers read, as runs of their columns: no copy into ``V`` needed.
+
+        A layer computes ``W @ X`` with ``X`` the argument's columns, transposed: BLAS
+        reads the caller's (batch, n) array as it is, where copying it into the
+        row-per-slot buffer would transpose it element by element every call.
+        """
+        rows = self.argument_rows
+        argument_of = np.searchsorted(rows, np.arange(self.n_inputs), side="right") - 1
+        candidates = set(range(len(rows) - 1))
+        for group in self.groups:
+            if isinstance(group, LinearGroup):
+                x = group.x_idx
+                first = int(x[0])
+                if x[-1] < self.n_inputs and np.array_equal(x, np.arange(first, first + x.size)) \
+                        and argument_of[first] == argument_of[x[-1]]:
+                    continue
+                reads = [(BATCHED, x)]
+            elif isinstance(group, StopGroup):
+                reads = [(group.src_space, group.src_idx)]
+            else:
+                reads = group.operand_accesses()
+            for space, idx in reads:
+                if space == BATCHED:
+                    slots = np.asarray(idx).ravel()
+                    candidates -= set(argument_of[slots[slots < self.n_inputs]].tolist())
+        for space, slot in self.output_places:
+            if space == BATCHED and slot < self.n_inputs:
+                candidates.discard(int(argument_of[slot]))
+        for group in self.groups:
+            if isinstance(group, LinearGroup) and group.x_idx[-1] < self.n_inputs:
+                argument = int(argument_of[int(group.x_idx[0])])
+                if argument in candidates:
+                    start = int(group.x_idx[0]) - int(rows[argument])
+                    group.x_source = (argument, start, start + group.x_idx.size)
+        return candidates
 
     @staticmethod
     def _is_layer_node(ins: Instruction, spaces: Sequence[int]) -> bool:
@@ -544,6 +611,8 @@ class BoundProgram:
         self.buffers = {BATCHED: self.V, SHARED: self.S}
         self.grad_buffers = {BATCHED: self.GV, SHARED: self.GS}
         self.saved: list[Any] = [None] * len(program.groups)
+        # the caller's arrays (batch first) of the arguments read in place; set per call
+        self.arguments: list[np.ndarray | None] = [None] * (len(program.argument_rows) - 1)
         self.forward_steps = [self._bind_forward(i, g) for i, g in enumerate(program.groups)]
         self._backward: dict[bool, tuple] = {}
 
@@ -568,9 +637,23 @@ class BoundProgram:
             weights = Access(self.S, group.w_idx, False)
             inputs = Access(self.V, group.x_idx, False)
             bias = None if group.b_idx is None else Access(self.S, group.b_idx, True)
+            if group.x_source is not None:
+                arguments = self.arguments
+                argument, first, end = group.x_source
+
+                def read_inputs() -> np.ndarray:
+                    return arguments[argument][:, first:end].T
+            else:
+                read_inputs = inputs.get
+
+            # BLAS takes a strided weight matrix (a neuron's w then b, then the next
+            # neuron's), but NumPy's matmul is faster on a contiguous copy of it
+            contiguous = weights.view is not None and not weights.view.flags.c_contiguous
 
             def linear_forward() -> None:
-                w, x = weights.get(), inputs.get()
+                w, x = weights.get(), read_inputs()
+                if contiguous:
+                    w = np.ascontiguousarray(w)
                 saved[number] = (w, x)
                 np.matmul(w, x, out=out)
                 if bias is not None:
@@ -590,11 +673,11 @@ class BoundProgram:
                 w, x = weights.get(), inputs.get()
                 saved[number] = (w, x)
                 if full:
-                    np.sum(w * x, axis=0, out=out)
+                    np.add.reduce(w * x, axis=0, out=out)
                     if bias is not None:
                         np.add(out, bias.get(), out=out)
                 else:
-                    np.add(np.sum(w * x, axis=0), bias.get(), out=out)
+                    np.add(np.add.reduce(w * x, axis=0), bias.get(), out=out)
             return dot_forward
         assert isinstance(group, OpGroup)
         op, arg, math = group.op, group.arg, self.math
@@ -662,6 +745,7 @@ class BoundProgram:
         needs_b, needs_s = program.needs_grad(wrt_inputs)
         needs = {BATCHED: needs_b, SHARED: needs_s}
         written = {BATCHED: np.zeros_like(needs_b), SHARED: np.zeros_like(needs_s)}
+        zero_first = {BATCHED: np.zeros_like(needs_b), SHARED: np.zeros_like(needs_s)}
         seeds = []
         for o, (space, slot) in enumerate(program.output_places):
             if needs[space][slot]:
@@ -674,11 +758,11 @@ class BoundProgram:
             outs = needs[group.out_space][group.out_start:group.out_start + group.size]
             if isinstance(group, StopGroup) or not outs.any():
                 continue
-            step = self._bind_backward(number, group, needs, written)
+            step = self._bind_backward(number, group, needs, written, zero_first)
             if step is not None:
                 running.append(group)
                 steps.append((number, step))
-        zero = {BATCHED: needs_b & ~written[BATCHED], SHARED: needs_s & ~written[SHARED]}
+        zero = {space: (needs[space] & ~written[space]) | zero_first[space] for space in (BATCHED, SHARED)}
         for group in running:  # rows of members that need no gradient are still read
             rows = slice(group.out_start, group.out_start + group.size)
             zero[group.out_space][rows] |= ~written[group.out_space][rows]
@@ -686,7 +770,8 @@ class BoundProgram:
                  for space, mask in zero.items() if mask.any()]
         return seeds, zeros, steps
 
-    def _bind_backward(self, number: int, group: Group, needs: dict, written: dict) -> Callable | None:
+    def _bind_backward(self, number: int, group: Group, needs: dict, written: dict,
+                       zero_first: dict) -> Callable | None:
         batch_shape = (self.batch_size,)
         out_batched = group.out_space == BATCHED
 
@@ -694,7 +779,8 @@ class BoundProgram:
                  ) -> tuple[ScatterPlan, Callable] | None:
             if reduce_batch is None:  # a batched group's contribution to a shared slot: sum it
                 reduce_batch = out_batched and space == SHARED
-            scatter_plan = ScatterPlan(space, idx, reduce_batch, needs[space], written[space])
+            scatter_plan = ScatterPlan(space, idx, reduce_batch, needs[space], written[space],
+                                       zero_first[space])
             if scatter_plan.empty:
                 return None
             return scatter_plan, scatter_plan.bind(self.grad_buffers[space],
@@ -715,9 +801,9 @@ class BoundProgram:
                 g = upstream
                 w, x = saved[number]
                 if to_weights is not None:  # d/dw_i = x_i
-                    to_weights[1](x * g)
+                    to_weights[1](g, x)
                 if to_inputs is not None:  # d/dx_i = w_i
-                    to_inputs[1](w * g)
+                    to_inputs[1](g, w)
                 if to_bias is not None:  # d/db = 1
                     to_bias[1](g)
             return dot_backward
@@ -750,11 +836,10 @@ class BoundProgram:
                 local = op.local_grads(math, saved[number], out, arg) if needs_local else None
                 for positions, c, scatter in actions:
                     if positions is None:
-                        scatter(g if c == 1.0 else g * c)
+                        scatter(g, None if c == 1.0 else c)
                     else:
-                        stacked = np.stack([c[j] if j in c else np.broadcast_to(local[j], g.shape)
-                                            for j in positions])
-                        scatter(stacked * g)
+                        scatter(g, np.stack([c[j] if j in c else np.broadcast_to(local[j], g.shape)
+                                             for j in positions]))
             return nary_backward
         actions = []
         for j, (space, idx) in enumerate(zip(group.spaces, group.idx)):
@@ -773,13 +858,11 @@ class BoundProgram:
             local = op.local_grads(math, saved[number], out, arg) if needs_local else None
             for j, kind, scatter in actions:
                 if kind is None:
-                    scatter(g * local[j])
+                    scatter(g, local[j])
                 elif kind == 1.0:
                     scatter(g)
-                elif kind == -1.0:
-                    scatter(-g)
                 else:
-                    scatter(g * kind)
+                    scatter(g, kind)
         return op_backward
 
     def _bind_linear_backward(self, number: int, group: LinearGroup, plan: Callable,
@@ -792,36 +875,46 @@ class BoundProgram:
         if to_weights is None and to_inputs is None and to_bias is None:
             return None
         weight_view = None if to_weights is None else to_weights[0].assign_view
+        input_view = None if to_inputs is None else to_inputs[0].assign_view
 
         def linear_backward() -> None:
             g = upstream
             w, x = saved[number]
-            if weight_view is not None:
+            if weight_view is not None:  # dW = G X^T, straight into the gradient buffer
                 np.matmul(g, x.T, out=weight_view)
             elif to_weights is not None:
                 to_weights[1](g @ x.T)
             if to_bias is not None:
                 to_bias[1](g)  # the plan sums it over the batch
-            if to_inputs is not None:
+            if input_view is not None:  # dX = W^T G
+                np.matmul(w.T, g, out=input_view)
+            elif to_inputs is not None:
                 to_inputs[1](w.T @ g)
         return linear_backward
 
-    def backward(self, output_grad: np.ndarray, wrt_inputs: bool) -> None:
-        """Seed the outputs with ``output_grad`` (batch x outputs) and run every group backward."""
+    def backward(self, output_grad: np.ndarray | float, wrt_inputs: bool) -> None:
+        """Seed the outputs with ``output_grad`` and run every group backward.
+
+        ``output_grad`` is a (batch, n_outputs) array, or one number for every seed.
+        """
         seeds, zeros, steps = self.backward_plan(wrt_inputs)
         for grads, rows in zeros:
             grads[rows] = 0.0
         GV, GS = self.GV, self.GS
+        same = not isinstance(output_grad, np.ndarray)
         for o, space, slot, first in seeds:
             if space == BATCHED:
+                seed = output_grad if same else output_grad[:, o]
                 if first:
-                    GV[slot] = output_grad[:, o]
+                    GV[slot] = seed
                 else:
-                    GV[slot] += output_grad[:, o]
-            elif first:
-                GS[slot] = output_grad[:, o].sum()
-            else:
-                GS[slot] += output_grad[:, o].sum()
+                    GV[slot] += seed
+            else:  # a shared output: its gradient is the sum of its seeds over the batch
+                total = output_grad * self.batch_size if same else output_grad[:, o].sum()
+                if first:
+                    GS[slot] = total
+                else:
+                    GS[slot] += total
         number = -1
         try:
             with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
@@ -846,6 +939,10 @@ def _locate_error(bound: BoundProgram, number: int, error: Exception, backward: 
     program = bound.program
     group = program.groups[number]
     op = group.op
+    rows = program.argument_rows
+    for argument in program.in_place:  # copy them in, to read operands by slot below
+        bound.V[rows[argument]:rows[argument + 1]] = bound.arguments[argument].reshape(
+            bound.batch_size, -1).T
     where = "local gradient" if backward else "forward"
     tape = program.tape
     values = {BATCHED: bound.V, SHARED: bound.S}

@@ -263,3 +263,14 @@ def test_stable_forms_do_not_raise_at_extremes():
     compiled = autograd.compile(lambda x: [x.sigmoid(), x.softplus(), x.log_sigmoid(), x.tanh()], (0.0,))
     result = compiled.value_and_grad(np.array([-1e308, -1000.0, 1000.0, 1e308]))
     assert np.all(np.isfinite(result.outputs))
+
+
+def test_errors_after_a_layer_that_reads_the_batch_in_place_name_the_sample():
+    import nn
+
+    layer = nn.Layer(3, 2, activation="identity", init=1.0)  # each output: x0 + x1 + x2 + 1
+    compiled = autograd.compile(lambda x: [v.log() for v in layer(x)], ([0.0, 0.0, 0.0],))
+    assert compiled.program.in_place == {0}  # the layer reads the caller's array: no copy
+    batch = np.array([[1.0, 1.0, 1.0], [-3.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"\(sample 1\): log\(-1.0\)"):
+        compiled(batch)
