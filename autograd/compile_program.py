@@ -429,31 +429,34 @@ class Program:
         self.n_inputs = n_inputs
         use_layers = dot_rule_is_bilinear()
 
+        # where each operand lives: (space, slot); temporaries get theirs as groups are laid out
         leaf_place = {INPUT: (BATCHED, 0), PARAM: (SHARED, 0), FROZEN: (SHARED, self.n_params),
                       CONST: (SHARED, self.const_start)}
-        temp_space = np.zeros(len(tape), dtype=np.int8)
-        temp_slot = np.zeros(len(tape), dtype=np.int64)
+        temp_space = [0] * len(tape)
+        temp_slot = [0] * len(tape)
 
         def place(ref: Ref) -> tuple[int, int]:
             if ref.kind == TEMP:
-                return int(temp_space[ref.index]), int(temp_slot[ref.index])
+                return temp_space[ref.index], temp_slot[ref.index]
             space, start = leaf_place[ref.kind]
             return space, start + ref.index
 
-        level = np.zeros(len(tape), dtype=np.int64)
+        level = [0] * len(tape)
         by_level: dict[int, list[Instruction]] = {}
         for ins in tape.instructions:
             deepest = max((level[r.index] for r in ins.operands if r.kind == TEMP), default=0)
             level[ins.target] = deepest + 1
-            by_level.setdefault(int(deepest) + 1, []).append(ins)
+            by_level.setdefault(deepest + 1, []).append(ins)
 
         next_slot = {BATCHED: n_inputs, SHARED: self.const_start + len(tape.constants)}
         self.groups: list[Group] = []
+        operand_slots: dict[int, list[int]] = {}
         for lvl in sorted(by_level):
             buckets: dict[tuple, list[Instruction]] = {}
             for ins in by_level[lvl]:
                 places = [place(r) for r in ins.operands]
-                spaces = tuple(p[0] for p in places)
+                spaces = tuple([p[0] for p in places])
+                operand_slots[ins.target] = [p[1] for p in places]
                 batched = BATCHED in spaces
                 if ins.op is None:
                     key: tuple = ("stop", spaces)
@@ -474,11 +477,12 @@ class Program:
                 for offset, ins in enumerate(members):
                     temp_space[ins.target] = space
                     temp_slot[ins.target] = start + offset
-                self.groups.append(self._make_group(key, lvl, members, space, start, place))
+                slots = np.array([operand_slots.pop(ins.target) for ins in members], dtype=np.int64)
+                self.groups.append(self._make_group(key, lvl, members, space, start, slots))
         self.n_batched = next_slot[BATCHED]
         self.n_shared = next_slot[SHARED]
         self.output_places = [place(r) for r in tape.outputs]
-        self.temp_places = (temp_space, temp_slot)
+        self.temp_places = (np.array(temp_space, dtype=np.int8), np.array(temp_slot, dtype=np.int64))
         self.argument_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
         self.in_place = self._arguments_read_in_place()
 
@@ -533,8 +537,8 @@ class Program:
 
     @staticmethod
     def _make_group(key: tuple, level: int, members: list[Instruction], space: int, start: int,
-                    place: Callable[[Ref], tuple[int, int]]) -> Group:
-        slots = np.array([[place(r)[1] for r in ins.operands] for ins in members], dtype=np.int64)
+                    slots: np.ndarray) -> Group:
+        """The group for one bucket; ``slots[i, j]`` is member i's operand j's slot."""
         if key[0] == "stop":
             return StopGroup(level, members, space, start, key[1][0], slots[:, 0].copy())
         if key[0] == "linear":
@@ -648,7 +652,8 @@ class BoundProgram:
 
             # BLAS takes a strided weight matrix (a neuron's w then b, then the next
             # neuron's), but NumPy's matmul is faster on a contiguous copy of it
-            contiguous = weights.view is not None and not weights.view.flags.c_contiguous
+            flags = None if weights.view is None else weights.view.flags
+            contiguous = flags is not None and not (flags.c_contiguous or flags.f_contiguous)
 
             def linear_forward() -> None:
                 w, x = weights.get(), read_inputs()

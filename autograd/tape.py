@@ -54,15 +54,16 @@ class Instruction(NamedTuple):
 
 
 def graph_order(roots: Sequence[Value], detached: dict[Value, Value]) -> list[Value]:
-    """Every node the roots depend on, parents first; a detached leaf depends on its source.
+    """The computed nodes the roots depend on (op nodes and detached leaves), parents first.
 
-    Iterative, deterministic (parents in their recorded order), like
-    :func:`autograd.topological_order`.
+    Plain leaves (inputs, parameters, constants) are left out: they become slots, not
+    instructions. A detached leaf depends on the node it was cut from. Iterative and
+    deterministic (parents in their recorded order), like :func:`autograd.topological_order`.
 
     Example:
         >>> x = Value(1.0); y = x * 2; z = y.detach() + x
-        >>> len(graph_order([z], {z.parents[0]: y}))
-        5
+        >>> [n.op.name if n.op else "detached" for n in graph_order([z], {z.parents[0]: y})]
+        ['mul', 'detached', 'add']
     """
     order: list[Value] = []
     visited: set[Value] = set()
@@ -73,10 +74,12 @@ def graph_order(roots: Sequence[Value], detached: dict[Value, Value]) -> list[Va
             order.append(item[0])
         elif item not in visited:
             visited.add(item)
-            stack.append((item,))
             source = detached.get(item)
+            if source is None and item._op is None:
+                continue
+            stack.append((item,))
             for parent in reversed((source,) if source is not None else parents_of(item)):
-                if parent not in visited:
+                if parent not in visited and (parent._op is not None or parent in detached):
                     stack.append(parent)
     return order
 
@@ -140,54 +143,49 @@ class Tape:
         from .value import Constant
 
         slots: dict[Value, Ref] = {leaf: Ref(INPUT, i) for i, leaf in enumerate(input_leaves)}
-        order = graph_order(outputs, detached)
-
-        def is_captured(node: Value) -> bool:
-            return (node._op is None and node not in slots and node not in detached
-                    and not isinstance(node, Constant))
-
-        # number captured leaves in the order the instructions first read them
-        captured: dict[Value, None] = {}
-        for node in order:
-            if node._op is not None or node in detached:
-                for operand in (detached[node],) if node in detached else parents_of(node):
-                    if is_captured(operand):
-                        captured[operand] = None
-        captured.update((node, None) for node in outputs if is_captured(node))
-        if params is None:
-            params = list(captured)
-        param_set = set(params)
-        frozen = [n for n in captured if n not in param_set]
+        automatic = params is None
+        params = [] if automatic else list(params)
         for i, p in enumerate(params):
             slots[p] = Ref(PARAM, i)
-        for i, f in enumerate(frozen):
-            slots[f] = Ref(FROZEN, i)
+        frozen: list[Value] = []
         constants: list[float] = []
-        constant_slot: dict[float, Ref] = {}
-        instructions: list[Instruction] = []
-        for node in order:
-            if node in slots:
-                continue
-            source = detached.get(node)
-            if source is not None:
-                operands: tuple[Value, ...] = (source,)
-            elif node._op is None:  # a Constant: bake its number in (equal numbers share a slot)
-                number = node._data
+        constant_slot: dict[Any, Ref] = {}
+
+        def leaf_slot(leaf: Value) -> Ref:
+            """A slot for a leaf met for the first time: numbered in order of first use."""
+            if isinstance(leaf, Constant):  # bake its number in (equal numbers share a slot)
+                number = leaf._data
                 key = number if number != 0.0 else repr(number)  # keep 0.0 and -0.0 apart
                 ref = constant_slot.get(key)
                 if ref is None:
                     ref = constant_slot[key] = Ref(CONST, len(constants))
                     constants.append(number)
-                slots[node] = ref
-                continue
+            elif automatic:
+                ref = Ref(PARAM, len(params))
+                params.append(leaf)
             else:
-                operands = parents_of(node)
+                ref = Ref(FROZEN, len(frozen))
+                frozen.append(leaf)
+            slots[leaf] = ref
+            return ref
+
+        instructions: list[Instruction] = []
+        for node in graph_order(outputs, detached):
+            source = detached.get(node)
+            operands = (source,) if source is not None else parents_of(node)
+            refs = []
+            for operand in operands:
+                ref = slots.get(operand)
+                refs.append(ref if ref is not None else leaf_slot(operand))
             target = len(instructions)
-            instructions.append(Instruction(
-                target, None if source is not None else node._op,
-                tuple(slots[p] for p in operands), None if source is not None else node._arg,
-                node._scope))
+            if source is not None:
+                instructions.append(Instruction(target, None, tuple(refs), None, node._scope))
+            else:
+                instructions.append(Instruction(target, node._op, tuple(refs), node._arg, node._scope))
             slots[node] = Ref(TEMP, target)
+        for node in outputs:  # a leaf returned as it is
+            if node not in slots:
+                leaf_slot(node)
         labels = [leaf.label for leaf in input_leaves]
         return cls(input_names, input_shapes, labels, params, frozen, constants, instructions,
                    [slots[o] for o in outputs], output_shape)
