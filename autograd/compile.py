@@ -87,7 +87,7 @@ class _Tracer:
         self.cuts[leaf] = source
 
 
-def compile(fn: Callable[..., Any], example_inputs: Sequence[Any],  # noqa: A001 - autograd.compile
+def compile(fn: Callable[..., Any], example_inputs: Sequence[Any],
             params: Sequence[Value] | None = None, *, dtype: Any = "float64") -> CompiledFunction:
     """Trace ``fn`` once on Value inputs and compile it into a batched NumPy tape.
 

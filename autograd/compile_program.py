@@ -221,8 +221,10 @@ class ScatterPlan:
         def scatter(g: Any, factor: Any = None) -> None:
             if reduce_batch:
                 c = _batch_sum(g, factor)
+            elif factor is None:
+                c = g
             else:
-                c = g if factor is None else g * factor
+                c = g * factor
             c = np.broadcast_to(c, full).reshape(flat)
             if selected is not None:
                 c = c[selected]
@@ -923,7 +925,7 @@ class BoundProgram:
         number = -1
         try:
             with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
-                for number, step in steps:
+                for number, step in steps:  # noqa: B007 - the handler below reports `number`
                     step()
         except (FloatingPointError, ZeroDivisionError, OverflowError) as error:
             raise _locate_error(self, number, error, backward=True) from None

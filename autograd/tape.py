@@ -257,7 +257,7 @@ class Tape:
             header += f"{count(len(self.frozen), 'frozen leaf')}, ".replace("leafs", "leaves")
         header += (f"{count(len(self.constants), 'constant')} -> "
                    f"{count(len(self.outputs), 'output')}, {count(len(self), 'instruction')}")
-        lines = [header, "# inputs: " + ", ".join(self.input_labels) if self.input_labels else "# inputs: none"]
+        lines = [header, "# inputs: " + (", ".join(self.input_labels) or "none")]
         scope = None
         for instruction in self.instructions:
             line = self.format_instruction(instruction)

@@ -26,6 +26,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.compile import CompiledFunction
 
 from .activations import RReLU
 from .losses import LossSpec, l2_penalty, resolve_loss
@@ -46,7 +47,7 @@ def _refuse_random(model: Module) -> None:
                              "compiled=False, or put it in eval mode.")
 
 
-def compile_model(model: Module, dtype: str = "float64") -> autograd.compile.CompiledFunction:
+def compile_model(model: Module, dtype: str = "float64") -> CompiledFunction:
     """The model's forward traced once, in eval mode: ``(batch, nin)`` array -> ``(batch, nout)``.
 
     Example:
@@ -97,7 +98,7 @@ class CompiledLossAndGrad:
         self.dtype = dtype
         self.parameters = model.parameters()
         self.weights = model.weights()
-        self.compiled: autograd.compile.CompiledFunction | None = None
+        self.compiled: CompiledFunction | None = None
         self._classes = 0  # > 0: targets are class indices, given to the tape one-hot
         self._seeds: dict[int, np.ndarray] = {}
 
@@ -122,7 +123,7 @@ class CompiledLossAndGrad:
         return BatchResult(total, result.outputs[:, 2:].tolist())
 
     # -- the traced function ------------------------------------------------------------
-    def _trace(self, example_input: np.ndarray, example_target: Any) -> autograd.compile.CompiledFunction:
+    def _trace(self, example_input: np.ndarray, example_target: Any) -> CompiledFunction:
         if isinstance(example_target, int):
             self._classes = int(getattr(self.model, "nout", 0) or 0)
             if self._classes < 1:

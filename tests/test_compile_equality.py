@@ -40,7 +40,8 @@ def eager_batch(fn, batch, params, output_grad=None):
             row = np.asarray(column[i], dtype=float)
             made = [Value(float(v)) for v in row.ravel()]
             leaves.append(made)
-            arguments.append(made[0] if row.shape == () else np.array(made, dtype=object).reshape(row.shape).tolist())
+            shaped = made[0] if row.shape == () else np.array(made, dtype=object).reshape(row.shape).tolist()
+            arguments.append(shaped)
         result = fn(*arguments)
         flat = [autograd.as_value(v) for v in np.array(result, dtype=object).ravel()]
         outputs.append([v.data for v in flat])
@@ -176,7 +177,7 @@ def test_every_op_matches_eager_forward_and_gradients(name, arg, pattern):
     if not columns:  # only parameters and constants: the output is shared by the batch
         columns = [draw(rng, -1.0, 1.0, 5)]
         inner = fn
-        fn = lambda unused: inner()  # noqa: E731
+        fn = lambda unused: inner()
     compare(fn, columns, params)
 
 
@@ -366,7 +367,7 @@ def test_output_grad_weights_each_sample_and_output():
 def test_mean_seed_gives_the_gradient_of_the_mean_loss():
     rng = np.random.default_rng(1)
     params = [Parameter(v) for v in rng.uniform(-1, 1, 3)]
-    fn = lambda x: autograd.dot(params[:2], x, params[2]).tanh()  # noqa: E731
+    fn = lambda x: autograd.dot(params[:2], x, params[2]).tanh()
     batch = rng.uniform(-1, 1, (10, 2))
     compare(fn, [batch], params, output_grad=1 / 10)
 

@@ -30,13 +30,16 @@ def micrograd_demo_model(seed=0):
     return nn.MLP(2, [8, 8, 1], activation="relu", output_activation="identity", seed=seed)
 
 
+def hinge_with_l2(model):
+    """micrograd's demo loss for one sample: max-margin plus 1e-4 L2 over every parameter."""
+    params = model.parameters()
+    return lambda x, label: (1 - label * model(x)[0]).relu() + 1e-4 * autograd.dot(params, params)
+
+
 def test_micrograd_demo_trained_on_the_tape_equals_eager_training():
     X, y = moons()
     steps = 25
-
-    def per_sample(model):
-        params = model.parameters()
-        return lambda x, label: (1 - label * model(x)[0]).relu() + 1e-4 * autograd.dot(params, params)
+    per_sample = hinge_with_l2
 
     eager = micrograd_demo_model()
     loss = per_sample(eager)
@@ -144,9 +147,7 @@ def test_float32_training_stays_close_to_float64():
     results = {}
     for dtype in ("float32", "float64"):
         model = micrograd_demo_model()
-        params = model.parameters()
-        step = autograd.compile(lambda x, label: (1 - label * model(x)[0]).relu()
-                                + 1e-4 * autograd.dot(params, params), (X[0], y[0]), params, dtype=dtype)
+        step = autograd.compile(hinge_with_l2(model), (X[0], y[0]), model.parameters(), dtype=dtype)
         theta = step.parameter_array()
         losses = []
         for _ in range(20):
