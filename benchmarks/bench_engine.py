@@ -3,7 +3,7 @@
 Usage, from the repository root::
 
     pip install ".[bench]"               # micrograd 0.1.0 (PyPI) and scikit-learn
-    python benchmarks/bench_engine.py    # about a minute; --steps/--chain to change
+    python benchmarks/bench_engine.py    # 1-2 minutes; --help for the knobs
 
 Every measurement runs each engine in its own fresh ``python`` process with the
 interpreter's default settings (cyclic GC on, default recursion limit), one after
@@ -19,8 +19,10 @@ checks issue 2's three requirements and says whether each is met; it always exit
    ``micrograd.nn.MLP`` as shipped, chainrule a line-for-line copy of it over
    ``autograd.Value`` (same seed, so the same weights; the script checks that both
    losses agree). One step = build the loss, ``backward()``, and release the graph;
-   the zeroing and the SGD update are not timed. Median and minimum over the steps.
-   Requirement: chainrule at least 5x faster.
+   the zeroing and the SGD update are not timed. The engines take turns over
+   ``--rounds`` processes of ``--steps`` steps each (so a change in the machine's
+   load hits both alike); the table shows the median and the minimum of the pooled
+   steps. Requirement: chainrule at least 5x faster (median step).
 2. **A 1,000,000-node chain** ``y = y + c``: chainrule runs forward and backward
    (and a 100,000-node chain, to show the time is linear); micrograd builds it but
    its recursive ``backward()`` raises ``RecursionError``.
@@ -232,7 +234,9 @@ WORKERS = {"demo": worker_demo, "chain": worker_chain, "memory": worker_memory}
 # ---------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=9, help="timed demo steps per engine (default 9)")
+    parser.add_argument("--steps", type=int, default=5, help="timed demo steps per process (default 5)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="demo processes per engine, alternating engines (default 3)")
     parser.add_argument("--chain", type=int, default=1_000_000, help="length of the long chain")
     parser.add_argument("--worker", nargs=4, metavar=("TASK", "ENGINE", "SIZE", "DATA"),
                         help=argparse.SUPPRESS)
@@ -262,12 +266,21 @@ def main(argv: list[str] | None = None) -> int:
         def run(task: str, engine: str, size: int) -> dict[str, Any]:
             return run_worker(script, task, engine, str(size), str(data))
 
-        demo = {e: run("demo", e, args.steps) for e in ENGINES}
+        # Alternate the engines over several rounds and pool the steps, so a change
+        # in the machine's load affects both engines alike.
+        demo: dict[str, dict[str, Any]] = {}
+        for _ in range(args.rounds):
+            for engine in ENGINES:
+                result = run("demo", engine, args.steps)
+                pooled = demo.setdefault(engine, result)
+                if pooled is not result:
+                    for part in ("step", "forward", "backward"):
+                        pooled[part] += result[part]
         chains = {e: run("chain", e, args.chain) for e in ENGINES}
         linear = run("chain", "chainrule", short_chain)
         memory = {e: run("memory", e, short_chain) for e in ENGINES}
 
-    report_demo(demo, args.steps)
+    report_demo(demo)
     report_chain(chains, linear)
     report_memory(memory)
     return 0
@@ -277,11 +290,11 @@ def _row(name: str, ours: str, theirs: str, ratio: str) -> None:
     print(f"  {name:<30} {ours:>14} {theirs:>16}   {ratio}")
 
 
-def report_demo(demo: dict[str, dict], steps: int) -> None:
+def report_demo(demo: dict[str, dict]) -> None:
     ours, theirs = demo["chainrule"], demo["micrograd"]
     same = abs(ours["first_loss"] - theirs["first_loss"]) <= 1e-9 * abs(theirs["first_loss"])
     print(f"1. micrograd's demo step (MLP(2, [16, 16, 1]), 100 moons, max-margin + L2), "
-          f"{steps} steps")
+          f"{len(ours['step'])} steps per engine")
     print(f"   graph: {ours['nodes']} nodes (chainrule), {theirs['nodes']} (micrograd); "
           f"first loss {ours['first_loss']:.12f} vs {theirs['first_loss']:.12f}: "
           f"{'the same graph' if same else 'GRAPHS DIFFER'}")
