@@ -22,7 +22,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 __all__ = ["REPO_ROOT", "run_worker", "emit", "time_calls", "median_and_min", "format_seconds",
            "format_bytes", "module_available"]

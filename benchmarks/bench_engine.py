@@ -44,10 +44,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (emit, format_bytes, format_seconds, median_and_min,  # noqa: E402
+from _common import (emit, format_bytes, format_seconds, median_and_min,
                      module_available, run_worker)
 
 ENGINES = ("chainrule", "micrograd")

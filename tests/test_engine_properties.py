@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given
@@ -240,7 +241,8 @@ BINARY = {
 }
 NARY = {
     "sum": (autograd.sum, math.fsum),
-    "logsumexp": (autograd.logsumexp, lambda fs: max(fs) + math.log(math.fsum(math.exp(f - max(fs)) for f in fs))),
+    "logsumexp": (autograd.logsumexp,
+                  lambda fs: max(fs) + math.log(math.fsum(math.exp(f - max(fs)) for f in fs))),
     "dot": (lambda vs: autograd.dot(vs, vs[::-1]), lambda fs: math.fsum(a * b for a, b in zip(fs, fs[::-1]))),
 }
 
@@ -390,7 +392,8 @@ def test_one_node_sum_and_dot_equal_their_binary_chains(xs):
     for w, x in zip(ws[1:], leaves[1:]):
         chained = chained + w * x
     assert by_node.data == pytest.approx(chained.data, rel=1e-9, abs=1e-9)
-    assert autograd.grad(by_node, ws + leaves) == pytest.approx(autograd.grad(chained, ws + leaves), rel=1e-12)
+    by_chain = autograd.grad(chained, ws + leaves)
+    assert autograd.grad(by_node, ws + leaves) == pytest.approx(by_chain, rel=1e-12)
     assert len(by_node.parents) == 2 * len(xs)
 
 
