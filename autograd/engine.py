@@ -158,8 +158,9 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
             continue
         upstream = grads[node]
         if plain_floats and op.arity == 2:
-            # The common case (+ - * / ** max min in backward()), unrolled: the
-            # general path's tuples and zip() below cost ~40% of backward's time.
+            # The common case (+ - * / ** max min in backward()), unrolled: the same
+            # steps as the general path below, minus its tuples and zip(), which
+            # cost about a third of backward()'s time on micrograd's demo graph.
             x, y = node._x, node._y
             try:
                 dx, dy = op.local_grads(FLOAT_MATH, (x._data, y._data), node._data, node._arg)
