@@ -297,7 +297,7 @@ class CompiledFunction:
             elif array.shape[0] != batch:
                 raise ValueError(f"inputs have different batch sizes: {names[0]!r} has {batch} "
                                  f"rows, {name!r} has {array.shape[0]}")
-            if array.dtype.kind == "f" and np.isnan(array).any():
+            if array.dtype.kind == "f" and _has_nan(array):
                 row = int(np.argwhere(np.isnan(array))[0][0])
                 raise ValueError(f"input {name!r} contains NaN (sample {row})")
             arrays.append(array)
@@ -329,6 +329,13 @@ class CompiledFunction:
         if frozen:
             bound.S[n:n + len(frozen)] = [f._data for f in frozen]
         return bound
+
+
+def _has_nan(array: np.ndarray) -> bool:
+    """Whether any entry is NaN: x . x is NaN exactly then (squares never cancel), in one BLAS call."""
+    flat = array.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isnan(np.dot(flat, flat)))
 
 
 # ---------------------------------------------------------------------------

@@ -81,19 +81,20 @@ def _strides_of(idx: np.ndarray) -> tuple[int, tuple[int, ...]] | None:
         return None
     base = int(idx.flat[0])
     steps = []
-    expected = np.full(idx.shape, base, dtype=np.int64)
+    expected: Any = base
     for axis, length in enumerate(idx.shape):
+        step = 0
         if length > 1:
-            step = int(np.take(idx, 1, axis=axis).flat[0]) - base
+            corner = [0] * idx.ndim
+            corner[axis] = 1
+            step = int(idx[tuple(corner)]) - base
             if step < 0:
                 return None
-        else:
-            step = 0
         steps.append(step)
         shape = [1] * idx.ndim
         shape[axis] = length
-        expected = expected + np.arange(length, dtype=np.int64).reshape(shape) * step
-    if not np.array_equal(expected, idx):
+        expected = expected + np.arange(length).reshape(shape) * step
+    if not np.array_equal(np.broadcast_to(expected, idx.shape), idx):
         return None
     return base, tuple(steps)
 
@@ -722,6 +723,13 @@ class BoundProgram:
 
                 def gather() -> Any:
                     return [first.get(), second.get()]
+
+        if all(a.view is not None for a in accesses):  # the operands sit in fixed views
+            fixed = saved[number] = gather()
+
+            def op_forward_fixed() -> None:
+                out[...] = op.forward(math, fixed, arg)
+            return op_forward_fixed
 
         def op_forward() -> None:
             xs = gather()
