@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .compile_math import NUMPY_MATH, NumpyMath, numpy_math
+from .compile_math import NUMPY_MATH, RAISE_ON_DOMAIN_ERRORS, NumpyMath, numpy_math
 from .compile_program import BoundProgram, Program
 from .context import tracing
 from .tape import Tape, count
@@ -221,7 +221,8 @@ class CompiledFunction:
             array([1., 4., 9.])
         """
         bound = self._load(inputs, params)
-        bound.forward()
+        with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
+            bound.forward()
         return self._shape_outputs(bound)
 
     def value_and_grad(self, *inputs: Any, params: Any = None, output_grad: Any = None,
@@ -247,8 +248,22 @@ class CompiledFunction:
             (array([2.5]), (array([3., 6.]),))
         """
         bound = self._load(inputs, params)
-        bound.forward()
+        with np.errstate(**RAISE_ON_DOMAIN_ERRORS):  # once for both passes
+            bound.forward()
+            self._backward(bound, output_grad, wrt_inputs)
         outputs = self._shape_outputs(bound)
+        batch = bound.batch_size
+        param_grads = bound.GS[:len(self.params)].copy()
+        input_grads = None
+        if wrt_inputs:
+            rows = self._input_rows
+            input_grads = tuple(
+                bound.GV[rows[i]:rows[i + 1]].T.reshape((batch,) + shape).copy()
+                for i, shape in enumerate(self.input_shapes))
+        return TapeGradients(outputs, param_grads, input_grads)
+
+    def _backward(self, bound: BoundProgram, output_grad: Any, wrt_inputs: bool) -> None:
+        """Check ``output_grad`` and run the backward pass with it as the outputs' seeds."""
         batch = bound.batch_size
         n_outputs = len(self.tape.outputs)
         if output_grad is None:
@@ -263,14 +278,6 @@ class CompiledFunction:
                 raise ValueError(f"output_grad of shape {given.shape} does not broadcast to the "
                                  f"outputs' shape {(batch,) + self.output_shape}") from None
         bound.backward(seed, wrt_inputs)
-        param_grads = bound.GS[:len(self.params)].copy()
-        input_grads = None
-        if wrt_inputs:
-            rows = self._input_rows
-            input_grads = tuple(
-                bound.GV[rows[i]:rows[i + 1]].T.reshape((batch,) + shape).copy()
-                for i, shape in enumerate(self.input_shapes))
-        return TapeGradients(outputs, param_grads, input_grads)
 
     def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
         return bound.outputs().reshape((bound.batch_size,) + self.output_shape)

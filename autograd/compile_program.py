@@ -34,13 +34,14 @@ slot: parameters, frozen leaves, constants and what depends on them alone).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .compile_math import RAISE_ON_DOMAIN_ERRORS, NumpyMath, numpy_math
+from .compile_math import NumpyMath, numpy_math
 from .ops import FLOAT_MATH, OPS, Op
 from .tape import CONST, FROZEN, INPUT, PARAM, TEMP, Instruction, Ref, Tape
 
@@ -51,6 +52,7 @@ _SPACE_NAMES = {BATCHED: "batched", SHARED: "shared"}
 _DOT = OPS["dot"]
 
 
+@functools.lru_cache(maxsize=1)
 def dot_rule_is_bilinear() -> bool:
     """Whether the op table's dot is ``sum w_i x_i (+ b)`` with local gradients ``x_i, w_i, 1``.
 
@@ -738,13 +740,16 @@ class BoundProgram:
         return op_forward
 
     def forward(self) -> None:
-        """Run every group forward (inputs and parameters must be in V and S)."""
+        """Run every group forward (inputs and parameters must be in V and S).
+
+        Call it (and :meth:`backward`) under ``np.errstate(**RAISE_ON_DOMAIN_ERRORS)``:
+        a domain error then raises a ValueError naming the op, node and sample.
+        """
         done = 0
         try:
-            with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
-                for step in self.forward_steps:
-                    step()
-                    done += 1
+            for step in self.forward_steps:
+                step()
+                done += 1
         except (FloatingPointError, ZeroDivisionError, OverflowError) as error:
             raise _locate_error(self, done, error, backward=False) from None
 
@@ -911,6 +916,7 @@ class BoundProgram:
         """Seed the outputs with ``output_grad`` and run every group backward.
 
         ``output_grad`` is a (batch, n_outputs) array, or one number for every seed.
+        Call it under ``np.errstate(**RAISE_ON_DOMAIN_ERRORS)``, as :meth:`forward`.
         """
         seeds, zeros, steps = self.backward_plan(wrt_inputs)
         for grads, rows in zeros:
@@ -932,9 +938,8 @@ class BoundProgram:
                     GS[slot] += total
         number = -1
         try:
-            with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
-                for number, step in steps:  # noqa: B007 - the handler below reports `number`
-                    step()
+            for number, step in steps:  # noqa: B007 - the handler below reports `number`
+                step()
         except (FloatingPointError, ZeroDivisionError, OverflowError) as error:
             raise _locate_error(self, number, error, backward=True) from None
 
