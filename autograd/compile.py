@@ -220,8 +220,8 @@ class CompiledFunction:
             >>> square(np.array([1.0, 2.0, 3.0]))
             array([1., 4., 9.])
         """
-        bound = self._load(inputs, params)
         with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
+            bound = self._load(inputs, params)
             bound.forward()
         return self._shape_outputs(bound)
 
@@ -247,8 +247,8 @@ class CompiledFunction:
             >>> r.param_grads, r.input_grads
             (array([2.5]), (array([3., 6.]),))
         """
-        bound = self._load(inputs, params)
-        with np.errstate(**RAISE_ON_DOMAIN_ERRORS):  # once for both passes
+        with np.errstate(**RAISE_ON_DOMAIN_ERRORS):  # once for the whole call
+            bound = self._load(inputs, params)
             bound.forward()
             self._backward(bound, output_grad, wrt_inputs)
         outputs = self._shape_outputs(bound)
@@ -283,7 +283,10 @@ class CompiledFunction:
         return bound.outputs().reshape((bound.batch_size,) + self.output_shape)
 
     def _load(self, inputs: Sequence[Any], params: Any) -> BoundProgram:
-        """Check the batch, and put it and the parameters into a bound program's buffers."""
+        """Check the batch, and put it and the parameters into a bound program's buffers.
+
+        Runs under the tape's errstate: a number too large for the dtype raises.
+        """
         names, shapes = self.input_names, self.input_shapes
         if len(inputs) != len(names):
             raise TypeError(f"this compiled function takes {len(names)} batched input"
@@ -318,31 +321,39 @@ class CompiledFunction:
             bound = self._bound[batch] = self.program.bind(batch, self.dtype)
         rows = self._input_rows
         in_place = self.program.in_place
-        for i, array in enumerate(arrays):
-            if i in in_place:  # read where it is, by the layers that use it
-                bound.arguments[i] = array.reshape(batch, -1).astype(self.dtype, copy=False)
-            elif rows[i + 1] - rows[i] == 1:
-                bound.V[rows[i]] = array.reshape(batch)
+        what = "the inputs"
+        try:
+            for i, array in enumerate(arrays):
+                what = f"input {names[i]!r}"
+                if i in in_place:  # read where it is, by the layers that use it
+                    bound.arguments[i] = array.reshape(batch, -1).astype(self.dtype, copy=False)
+                elif rows[i + 1] - rows[i] == 1:
+                    bound.V[rows[i]] = array.reshape(batch)
+                else:
+                    bound.V[rows[i]:rows[i + 1]] = array.reshape(batch, -1).T
+            what = "the parameters"
+            n = len(self.params)
+            if params is None:
+                bound.S[:n] = [p._data for p in self.params]
+            elif isinstance(params, np.ndarray) and params.shape == (n,) and params.dtype.kind == "f":
+                bound.S[:n] = params
             else:
-                bound.V[rows[i]:rows[i + 1]] = array.reshape(batch, -1).T
-        n = len(self.params)
-        if params is None:
-            bound.S[:n] = [p._data for p in self.params]
-        elif isinstance(params, np.ndarray) and params.shape == (n,) and params.dtype.kind == "f":
-            bound.S[:n] = params
-        else:
-            bound.S[:n] = self._check_param_array(params)
-        frozen = self.tape.frozen
-        if frozen:
-            bound.S[n:n + len(frozen)] = [f._data for f in frozen]
+                bound.S[:n] = self._check_param_array(params)
+            frozen = self.tape.frozen
+            if frozen:
+                bound.S[n:n + len(frozen)] = [f._data for f in frozen]
+        except FloatingPointError:
+            raise ValueError(f"{what}: a number too large for {self.dtype.name}") from None
         return bound
 
 
 def _has_nan(array: np.ndarray) -> bool:
     """Whether any entry is NaN: x . x is NaN exactly then (squares never cancel), in one BLAS call."""
     flat = array.reshape(-1)
-    with np.errstate(over="ignore", invalid="ignore"):
+    try:
         return bool(np.isnan(np.dot(flat, flat)))
+    except FloatingPointError:  # the squares overflowed (the tape's errstate raises): look closer
+        return bool(np.isnan(array).any())
 
 
 # ---------------------------------------------------------------------------

@@ -274,3 +274,11 @@ def test_errors_after_a_layer_that_reads_the_batch_in_place_name_the_sample():
     batch = np.array([[1.0, 1.0, 1.0], [-3.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
     with pytest.raises(ValueError, match=r"\(sample 1\): log\(-1.0\)"):
         compiled(batch)
+
+
+def test_huge_and_infinite_inputs_are_numbers_not_nan():
+    compiled = autograd.compile(lambda x: autograd.minimum(x, 1.0), (0.0,))
+    assert compiled(np.array([1e300, -np.inf, np.inf, 0.5])).tolist() == [1.0, -np.inf, 1.0, 0.5]
+    in_float32 = autograd.compile(lambda x: x * 2, (0.0,), dtype="float32")
+    with pytest.raises(ValueError, match="input 'x': a number too large for float32"):
+        in_float32(np.array([1e300]))
