@@ -211,20 +211,30 @@ class Tape:
         return f"{ref.kind}{ref.index}"
 
     def names(self, refs: Sequence[Ref]) -> str:
-        """Operands joined by commas, runs of consecutive slots folded: ``p0..p15``."""
+        """Operands joined by commas, regular runs folded: ``p0..p15``, ``t1, t3, ..., t31``.
+
+        Example:
+            >>> tape = Tape([], [], [], [], [], [], [], [], ())
+            >>> tape.names([Ref(PARAM, i) for i in range(4)] + [Ref(TEMP, i) for i in range(1, 12, 2)])
+            'p0..p3, t1, t3, ..., t11'
+        """
         parts: list[str] = []
         i = 0
         while i < len(refs):
             j = i
             kind = refs[i].kind
-            if kind in (PARAM, FROZEN, TEMP):
+            step = refs[i + 1].index - refs[i].index if i + 1 < len(refs) else 0
+            if kind in (PARAM, FROZEN, TEMP) and step > 0:
                 while (j + 1 < len(refs) and refs[j + 1].kind == kind
-                       and refs[j + 1].index == refs[j].index + 1):
+                       and refs[j + 1].index == refs[j].index + step):
                     j += 1
-            if j - i >= 2:
+            if step == 1 and j - i >= 2:
                 parts.append(f"{self.name(refs[i])}..{self.name(refs[j])}")
+            elif step > 1 and j - i >= 4:
+                parts.append(f"{self.name(refs[i])}, {self.name(refs[i + 1])}, ..., {self.name(refs[j])}")
             else:
-                parts.extend(self.name(r) for r in refs[i:j + 1])
+                j = i
+                parts.append(self.name(refs[i]))
             i = j + 1
         return ", ".join(parts)
 
