@@ -1,14 +1,15 @@
 """Compiled-tape benchmark: ``autograd.compile`` against PyTorch, micrograd and plain NumPy.
 
-Usage, from the repository root (one command; about two minutes)::
+Usage, from the repository root (one command)::
 
-    python benchmarks/bench_compile.py            # --quick: fewer repeats, no micrograd
+    python benchmarks/bench_compile.py            # about 4 minutes; --quick: 1 round, no micrograd
 
 Every measurement runs in its own fresh ``python`` process, one engine per process,
 with one thread for everyone: ``OMP/OPENBLAS/MKL_NUM_THREADS=1`` for NumPy and
-``torch.set_num_threads(1)`` for PyTorch. Timings are the minimum over repeats (the
-least disturbed by other work on the machine); the script prints a table with the
-machine, the versions and the ratios, and whether each of issue 6's targets is met.
+``torch.set_num_threads(1)`` for PyTorch. Timings are the minimum over repeats, and
+over 3 rounds in which the engines take turns (the least disturbed by other work on
+the machine); the script prints a table with the machine, the versions and the
+ratios, and whether each of issue 6's targets is met.
 It always exits 0: a benchmark is not a test.
 
 1. **micrograd's demo**: ``make_moons(100, noise=0.1)``, ``MLP(2, [16, 16, 1])`` with
