@@ -18,18 +18,22 @@ the batch:
   neuron; they run as one matrix product, forward (``W @ X + b``) and backward
   (``dW = G X^T``, ``dX = W^T G``, ``db = sum G``): the dot op's local gradients
   (``d/dw_i = x_i``, ``d/dx_i = w_i``, ``d/db = 1``) summed over the batch by the
-  product. Before using it the program checks that the op table's dot rule still
-  is that one (:func:`dot_rule_is_bilinear`);
+  product. Other dot groups (an L2 penalty ``dot(params, params)``) run as one
+  stacked product and sum. Before using either, the program checks that the op
+  table's dot rule still is that one (:func:`dot_rule_is_bilinear`);
 * **backward**: groups run in reverse; each asks the op table for its local
   gradients (``op.local_grads(NUMPY_MATH, xs, out, arg)``), multiplies by the
-  upstream gradient and scatter-adds into its operands' slots. A parameter's
-  contributions are summed over the batch. Where a slot receives its first
-  contribution the program assigns instead of adding, so the gradient buffers
-  need no zeroing, and duplicate targets are summed with sorted segment sums.
+  upstream gradient and scatters into its operands' gradient slots. A parameter's
+  contributions are summed over the batch. A plan made once per program says, for
+  each scatter, whether its slots get their first contribution (then it assigns,
+  so most gradient buffers are never zeroed) and whether they repeat (then it sums
+  them first with a sorted segment sum, ``np.add.reduceat``). Regular blocks of
+  slots are written through views, products straight into them (``out=``).
 
 Values live in two buffers: ``V`` (one row of ``batch_size`` numbers per batched
 slot: inputs and everything that depends on them) and ``S`` (one number per shared
-slot: parameters, frozen leaves, constants and what depends on them alone).
+slot: parameters, frozen leaves, constants and what depends on them alone). A
+layer that reads an argument of the function reads the caller's array in place.
 """
 
 from __future__ import annotations
