@@ -34,9 +34,14 @@ class _StateChange:
     def _changed(self, state: RecordingState) -> RecordingState:
         raise NotImplementedError
 
+    _tokens: list[contextvars.Token[RecordingState]]
+
     def __enter__(self) -> _StateChange:
-        self._tokens = getattr(self, "_tokens", [])
-        self._tokens.append(STATE.set(self._changed(STATE.get())))
+        token = STATE.set(self._changed(STATE.get()))
+        try:
+            self._tokens.append(token)
+        except AttributeError:  # first use: a stack, so one instance can be re-entered
+            self._tokens = [token]
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -125,8 +130,9 @@ class scope(_StateChange):
         self.name = name
 
     def _changed(self, state: RecordingState) -> RecordingState:
-        path = (state.scope or ()) + (self.name,)
-        return state._replace(scope=path)
+        # Built directly rather than with _replace: nn enters a scope per neuron per sample.
+        path = (self.name,) if state.scope is None else state.scope + (self.name,)
+        return RecordingState(state.grad_enabled, path, state.tracing, state.tracer)
 
 
 def current_scope() -> tuple[str, ...] | None:

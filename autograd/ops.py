@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Sequence
@@ -86,7 +87,7 @@ class FloatMath:
 
     @staticmethod
     def total(xs: Sequence[float]) -> float:
-        return math.fsum(xs) if len(xs) > 8 else sum(xs, 0.0)
+        return sum(xs, 0.0)
 
     @staticmethod
     def largest(xs: Sequence[float]) -> float:
@@ -219,7 +220,7 @@ LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - max) / sum_j e^
 
 def _dot_forward(m: Any, xs: Sequence[Any], has_bias: bool) -> Any:
     n = (len(xs) - 1) // 2 if has_bias else len(xs) // 2
-    products = [xs[i] * xs[n + i] for i in range(n)]
+    products = list(map(operator.mul, xs[:n], xs[n:2 * n]))
     if has_bias:
         products.append(xs[-1])
     return m.total(products)

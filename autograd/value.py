@@ -8,6 +8,7 @@ live in the op table, and the backward pass in :mod:`autograd.engine`.
 from __future__ import annotations
 
 import numbers
+import operator
 from typing import Any, Union
 from collections.abc import Iterable, Sequence
 
@@ -400,7 +401,7 @@ def apply_nary(op: Op, operands: tuple[Value, ...], arg: Any = None) -> Value:
         >>> apply_nary(ops.SUM, (Value(1.0), Value(2.0), Value(3.0))).data
         6.0
     """
-    inputs = [v._data for v in operands]
+    inputs = list(map(_data_getter, operands))
     try:
         out = op.forward(FLOAT_MATH, inputs, arg)
     except (ArithmeticError, ValueError) as error:
@@ -435,6 +436,9 @@ def _new_node(kind: type, data: float, op: Op | None, x: Any, y: Any, arg: Any) 
     return node
 
 
+_data_getter = operator.attrgetter("_data")
+
+
 def parents_of(node: Value) -> tuple[Value, ...]:
     """The operands of ``node`` in order: empty for a leaf.
 
@@ -466,7 +470,7 @@ def parents_and_data(node: Value) -> tuple[tuple[Value, ...], Sequence[float]]:
         return (x, y), (x._data, y._data)
     if op.arity == 1:
         return (x,), (x._data,)
-    return x, [p._data for p in x]
+    return x, list(map(_data_getter, x))
 
 
 def _describe(op: Op, inputs: Sequence[float], arg: Any) -> str:
