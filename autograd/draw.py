@@ -90,6 +90,10 @@ class Graph(graphviz.Digraph):
     max_nodes: int | None = None
     too_large_advice: str = ""
 
+    def __repr__(self) -> str:
+        # No memory address: notebooks save this text, and it must not change between runs.
+        return f"<autograd.draw.Graph with {self.node_count} nodes>"
+
     def check_size(self) -> None:
         """Raise :class:`GraphTooLargeError` if Graphviz would take minutes over this graph.
 
