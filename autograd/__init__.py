@@ -19,8 +19,6 @@ chainrule in its own virtual environment.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
@@ -38,14 +36,15 @@ __all__ = [
     "minimum", "grad", "backward_steps", "BackwardStep", "backpropagate", "topological_order",
     "no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "gradcheck",
     "GradcheckResult", "numerical_grad", "OPS", "Op", "TracingError", "OverflowValueError",
-    "draw", "render", "render_steps", "__version__",
+    "draw", "render", "render_steps", "Graph", "GraphTooLargeError", "__version__",
 ]
 # `sum` and `compile` are left out of __all__ so that `from autograd import *`
 # never shadows Python's builtins; use autograd.sum and autograd.compile.
 
 # Rendering and compilation build on the core; they load on first use so that
 # `import autograd` stays light and never needs graphviz or NumPy.
-_LAZY = {"draw": "draw", "render": "draw", "render_steps": "draw", "compile": "compile"}
+_LAZY = {"draw": "drawing", "render": "drawing", "render_steps": "drawing", "Graph": "drawing",
+         "GraphTooLargeError": "drawing", "compile": "compiler"}
 
 
 def __getattr__(name: str) -> Any:
@@ -56,15 +55,3 @@ def __getattr__(name: str) -> Any:
         return getattr(module, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
-
-class _Package(types.ModuleType):
-    # Importing the submodule autograd.draw (or autograd.compile) binds it on this
-    # package under its own name, which would hide the function of that name after
-    # the first call: keep the function there.
-    def __setattr__(self, name: str, value: Any) -> None:
-        if _LAZY.get(name) == name and isinstance(value, types.ModuleType):
-            value = getattr(value, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _draw(f: Value, arguments: argparse.Namespace) -> int:
-    from .draw import render, render_steps
+    from .drawing import render, render_steps
 
     options = {"rankdir": arguments.rankdir, "number_format": arguments.number_format}
     try:

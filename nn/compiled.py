@@ -26,7 +26,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.compile import CompiledFunction
+from autograd.compiler import CompiledFunction
 
 from .activations import RReLU
 from .losses import LossSpec, l2_penalty, resolve_loss

@@ -7,7 +7,7 @@ import pytest
 
 import autograd
 from autograd import OverflowValueError, Parameter, TracingError, Value
-from autograd.compile import NUMPY_MATH, CompiledFunction, TapeGradients
+from autograd.compiler import NUMPY_MATH, CompiledFunction, TapeGradients
 
 
 # ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Constant, Parameter, Value, draw, scope
 
-draw_module = importlib.import_module("autograd.draw")
+draw_module = importlib.import_module("autograd.drawing")
 
 
 def course_graph() -> tuple[Value, dict[str, Value]]:
@@ -309,9 +309,11 @@ def test_bad_arguments_name_the_problem():
         draw(scoped_mlp(), collapse="neurons")
 
 
-def test_autograd_draw_stays_the_function_after_its_module_is_imported():
-    importlib.import_module("autograd.draw")
+def test_autograd_draw_and_compile_stay_functions_after_their_modules_are_imported():
+    importlib.import_module("autograd.drawing")
+    importlib.import_module("autograd.compiler")
     assert autograd.draw is draw_module.draw
+    assert callable(autograd.compile)
     assert callable(autograd.draw) and callable(autograd.render) and callable(autograd.render_steps)
     assert autograd.draw(Value(1.0)).node_count == 1
 

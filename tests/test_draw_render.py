@@ -12,7 +12,7 @@ import pytest
 import autograd
 from autograd import Value, render, render_steps
 
-draw_module = importlib.import_module("autograd.draw")
+draw_module = importlib.import_module("autograd.drawing")
 backend_module = importlib.import_module("autograd._graphviz_backend")
 
 HAS_PYGRAPHVIZ = backend_module._pygraphviz_importable()

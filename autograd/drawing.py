@@ -92,7 +92,7 @@ class Graph(graphviz.Digraph):
 
     def __repr__(self) -> str:
         # No memory address: notebooks save this text, and it must not change between runs.
-        return f"<autograd.draw.Graph with {self.node_count} nodes>"
+        return f"<autograd.Graph with {self.node_count} nodes>"
 
     def check_size(self) -> None:
         """Raise :class:`GraphTooLargeError` if Graphviz would take minutes over this graph.
