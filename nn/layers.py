@@ -50,7 +50,29 @@ def as_inputs(x: Any, nin: int, owner: str) -> list[Value]:
     return [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(x)]
 
 
-class Neuron(Module):
+class _ScopedByIndex:
+    """A module whose nodes are tagged with the scope ``"{scope_kind} {index}"``.
+
+    ``index`` is its place in its parent (``None`` when standalone: the scope is then
+    just the kind). Drawings fold scopes by kind (``autograd.draw(collapse="neuron")``).
+    """
+
+    scope_kind = ""
+    _index: int | None = None
+    _scope_name = ""
+
+    @property
+    def index(self) -> int | None:
+        """Its place in its parent; its nodes' scope is ``"{scope_kind} {index}"``."""
+        return self._index
+
+    @index.setter
+    def index(self, index: int | None) -> None:
+        self._index = index
+        self._scope_name = self.scope_kind if index is None else f"{self.scope_kind} {index}"
+
+
+class Neuron(_ScopedByIndex, Module):
     """activation(w . x + b) with ``nin`` weights and a bias.
 
     Args:
@@ -69,6 +91,7 @@ class Neuron(Module):
         ('dot', ('neuron',))
     """
 
+    scope_kind = "neuron"
     _weight_names = ("w",)
     _bias_names = ("b",)
     nout = 1
@@ -82,16 +105,6 @@ class Neuron(Module):
         self.b = Parameter(initializer.bias(rng, self.nin, fan_out), "b")
         self.activation = resolve_activation(activation, rng)
         self.index = None
-
-    @property
-    def index(self) -> int | None:
-        """Its place in its layer; the scope of its nodes is ``"neuron {index}"``."""
-        return self._index
-
-    @index.setter
-    def index(self, index: int | None) -> None:
-        self._index = index
-        self._scope_name = "neuron" if index is None else f"neuron {index}"
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         return self._forward(as_inputs(x, self.nin, "Neuron"))
@@ -125,7 +138,7 @@ class Neuron(Module):
         return f"nin={self.nin}, activation={self.activation.describe()}"
 
 
-class Layer(Module):
+class Layer(_ScopedByIndex, Module):
     """``nout`` neurons that all see the same ``nin`` inputs; returns a list of ``nout`` Values.
 
     Example:
@@ -135,6 +148,8 @@ class Layer(Module):
         >>> layer([0.0, 1.0])[2].scope
         ('layer', 'neuron 2')
     """
+
+    scope_kind = "layer"
 
     def __init__(self, nin: int, nout: int, activation: ActivationSpec = "sigmoid", *,
                  init: InitSpec = "uniform", seed: Seed = None) -> None:
@@ -146,16 +161,6 @@ class Layer(Module):
         for j, neuron in enumerate(self.neurons):
             neuron.index = j
         self.index = None
-
-    @property
-    def index(self) -> int | None:
-        """Its place in its network; the scope of its nodes is ``"layer {index}"``."""
-        return self._index
-
-    @index.setter
-    def index(self, index: int | None) -> None:
-        self._index = index
-        self._scope_name = "layer" if index is None else f"layer {index}"
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         inputs = as_inputs(x, self.nin, "Layer")
@@ -275,7 +280,7 @@ class MLP(Sequential):
         return text + f", parameters={len(self.parameters())}"
 
 
-class MaxoutUnit(Module):
+class MaxoutUnit(_ScopedByIndex, Module):
     """One maxout unit: max(w1 . x + b1, ..., wk . x + bk) over ``pieces`` linear pieces.
 
     Example:
@@ -286,6 +291,8 @@ class MaxoutUnit(Module):
         3.0
     """
 
+    scope_kind = "neuron"
+
     def __init__(self, nin: int, pieces: int = 2, *, init: InitSpec = "uniform", seed: Seed = None,
                  fan_out: int = 1) -> None:
         self.nin = _positive_int("nin", nin)
@@ -294,16 +301,6 @@ class MaxoutUnit(Module):
         self.pieces = [Neuron(self.nin, "identity", init=init, seed=rng, fan_out=fan_out)
                        for _ in range(count)]
         self.index = None
-
-    @property
-    def index(self) -> int | None:
-        """Its place in its layer; the scope of its nodes is ``"neuron {index}"``."""
-        return self._index
-
-    @index.setter
-    def index(self, index: int | None) -> None:
-        self._index = index
-        self._scope_name = "neuron" if index is None else f"neuron {index}"
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         x = as_inputs(x, self.nin, "MaxoutUnit")
@@ -320,7 +317,7 @@ class MaxoutUnit(Module):
     _repr_children = False
 
 
-class Maxout(Module):
+class Maxout(_ScopedByIndex, Module):
     """A layer of ``nout`` maxout units (COURSE.md 5): max(w1 . x + b1, w2 . x + b2) each.
 
     Example:
@@ -328,6 +325,8 @@ class Maxout(Module):
         >>> len(layer([1.0, 2.0, 3.0])), len(layer.parameters())  # 4 units x 2 pieces x (3 + 1)
         (4, 32)
     """
+
+    scope_kind = "layer"
 
     def __init__(self, nin: int, nout: int, pieces: int = 2, *, init: InitSpec = "uniform",
                  seed: Seed = None) -> None:
@@ -339,16 +338,6 @@ class Maxout(Module):
         for j, unit in enumerate(self.units):
             unit.index = j
         self.index = None
-
-    @property
-    def index(self) -> int | None:
-        """Its place in its network; the scope of its nodes is ``"layer {index}"``."""
-        return self._index
-
-    @index.setter
-    def index(self, index: int | None) -> None:
-        self._index = index
-        self._scope_name = "layer" if index is None else f"layer {index}"
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         inputs = as_inputs(x, self.nin, "Maxout")
