@@ -12,6 +12,8 @@ import pytest
 import autograd
 from autograd import Value, render, render_steps
 
+import course_graphs
+
 draw_module = importlib.import_module("autograd.drawing")
 backend_module = importlib.import_module("autograd._graphviz_backend")
 
@@ -28,13 +30,7 @@ AVAILABLE_BACKENDS = [pytest.param("pygraphviz"), pytest.param("dot", marks=need
 
 
 def course_graph() -> Value:
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    f.backward()
-    return f
+    return course_graphs.course_graph()[0]
 
 
 def svg_texts(data: bytes) -> list[str]:
