@@ -24,11 +24,13 @@ __all__ = ["topological_order", "backpropagate", "backward", "grad", "backward_s
 Roots = Union[Value, Sequence[Value]]
 
 
-def topological_order(roots: Roots) -> list[Value]:
+def topological_order(roots: Roots,
+                      parents: Callable[[Value], Sequence[Value]] = parents_of) -> list[Value]:
     """Every node the roots depend on, each after all of its parents.
 
     Iterative (an explicit stack), so a graph of any depth is fine, and
-    deterministic: parents are visited in their recorded order.
+    deterministic: parents are visited in their recorded order. ``parents`` gives a
+    node's operands (the compiler passes one that also links a detached leaf to its source).
 
     Example:
         >>> x = Value(1.0, "x"); y = x * 2; z = y + x
@@ -51,7 +53,7 @@ def topological_order(roots: Roots) -> list[Value]:
             visited.add(node)
             stack.append(node)
             stack.append(_PARENTS_DONE)
-            for parent in reversed(parents_of(node)):
+            for parent in reversed(parents(node)):
                 if parent not in visited:
                     stack.append(parent)
     return order

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .ops import Op
+from .engine import topological_order
 from .value import Value, parents_of
 
 __all__ = ["Ref", "Instruction", "Tape", "INPUT", "PARAM", "FROZEN", "CONST", "TEMP", "graph_order", "count"]
@@ -65,23 +66,13 @@ def graph_order(roots: Sequence[Value], detached: dict[Value, Value]) -> list[Va
         >>> [n.op.name if n.op else "detached" for n in graph_order([z], {z.parents[0]: y})]
         ['mul', 'detached', 'add']
     """
-    order: list[Value] = []
-    visited: set[Value] = set()
-    stack: list[Any] = list(reversed(roots))
-    while stack:
-        item = stack.pop()
-        if type(item) is tuple:
-            order.append(item[0])
-        elif item not in visited:
-            visited.add(item)
-            source = detached.get(item)
-            if source is None and item._op is None:
-                continue
-            stack.append((item,))
-            for parent in reversed((source,) if source is not None else parents_of(item)):
-                if parent not in visited and (parent._op is not None or parent in detached):
-                    stack.append(parent)
-    return order
+
+    def operands(node: Value) -> Sequence[Value]:
+        source = detached.get(node)
+        return parents_of(node) if source is None else (source,)
+
+    return [node for node in topological_order(roots, operands)
+            if node._op is not None or node in detached]
 
 
 def count(n: int, word: str) -> str:
