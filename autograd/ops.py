@@ -124,18 +124,37 @@ class Op:
     derivative: str
     arity: int | None = 1
 
+    def format_arg(self, arg: Any) -> str:
+        """The text of the op's constant argument (an exponent, a slope), or ``""`` if none.
+
+        The one place that writes it: drawings (``**2``, ``leaky_relu(0.01)``), the
+        tape listing (``powc[2]``) and error messages all show this text. It is as
+        short as ``:g`` when that is exact, else the float's full ``repr``. An n-ary
+        op's argument (dot's bias flag) is structure, not a constant, and shows nothing.
+
+        Example:
+            >>> OPS["powc"].format_arg(2.0), OPS["leaky_relu"].format_arg(0.01), OPS["add"].format_arg(None)
+            ('2', '0.01', '')
+        """
+        if arg is None or self.arity is None:
+            return ""
+        number = float(arg)
+        short = f"{number:g}"
+        return short if float(short) == number else repr(number)
+
     def label(self, arg: Any = None) -> str:
         """The op node's text in a drawing, e.g. ``**2`` or ``leaky_relu(0.01)``.
 
         Example:
-            >>> OPS["powc"].label(2.0)
-            '**2'
+            >>> OPS["powc"].label(2.0), OPS["elu"].label(0.123456789)
+            ('**2', 'elu(0.123456789)')
         """
-        if arg is None or self.arity is None:
+        text = self.format_arg(arg)
+        if not text:
             return self.symbol
         if self.name == "powc":
-            return f"**{arg:g}"
-        return f"{self.symbol}({arg:g})"
+            return f"**{text}"
+        return f"{self.symbol}({text})"
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
