@@ -16,7 +16,7 @@ from autograd import OPS, Value
 from autograd.__main__ import main
 from autograd.expr import ExpressionError, evaluate, variable_names
 
-backend_module = importlib.import_module("autograd._graphviz_backend")
+backend_module = importlib.import_module("autograd.drawing.backends")
 
 
 # ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_collapse_neuron(mlp_loss):
     assert clusters(graph.source) == ["layer 0", "layer 1", "layer 2"]
     # 2 inputs, 33 neuron outputs, the loss's 2 values and 2 ops, 33 boxes
     assert graph.node_count == 2 + 33 + 2 + 2 + 33
-    assert "concentrate=true" in graph.source
+    assert 'concentrate="true"' in graph.source
 
 
 def test_collapse_layer(mlp_loss):

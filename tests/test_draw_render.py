@@ -15,7 +15,8 @@ from autograd import Value, render, render_steps
 import course_graphs
 
 draw_module = importlib.import_module("autograd.drawing")
-backend_module = importlib.import_module("autograd._graphviz_backend")
+backend_module = importlib.import_module("autograd.drawing.backends")
+api_module = importlib.import_module("autograd.drawing.api")
 
 HAS_PYGRAPHVIZ = backend_module._pygraphviz_importable()
 HAS_DOT = shutil.which("dot") is not None
@@ -222,6 +223,6 @@ def test_render_steps_writes_one_svg_per_step(tmp_path):
 
 
 def test_frame_names_sort_in_order():
-    assert draw_module._frame_names(3, "svg") == ["step_000.svg", "step_001.svg", "step_002.svg"]
-    names = draw_module._frame_names(1001, "png")
+    assert api_module._frame_names(3, "svg") == ["step_000.svg", "step_001.svg", "step_002.svg"]
+    names = api_module._frame_names(1001, "png")
     assert names[0] == "step_0000.png" and names[-1] == "step_1000.png" and sorted(names) == names

@@ -1,0 +1,294 @@
+"""Writing the DOT text of a plan: value boxes, op ovals, scope boxes and clusters, edges.
+
+Every piece of text that reaches DOT (labels, tooltips, titles) goes through
+:func:`escape`, the one quoting function: a scope named ``'<a> URL="..."'`` stays
+text, and characters that XML forbids never reach the SVG.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..engine import BackwardStep
+from ..value import Value
+from .folding import Plan, advice, role_of
+from .gradients import Gradients
+from .graph import Graph
+from .options import (DATA_COLOUR, GRAD_COLOUR, HIGHLIGHT_COLOUR, LOCAL_GRAD_COLOUR, OP_FILL,
+                      ROLE_COLOURS, SCOPE_FILL, Options)
+
+__all__ = ["HtmlLabel", "escape", "quote", "attributes", "draw_plan"]
+
+COMMUTATIVE = frozenset({"add", "mul", "max", "min"})
+# Characters XML 1.0 forbids (C0 controls but tab and newline, lone surrogates, U+FFFE/F):
+# Graphviz copies them into the SVG, which no browser then parses.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})
+
+
+class HtmlLabel(str):
+    """Graphviz HTML-like label markup, built by this module from :func:`escape`-d text."""
+
+
+def escape(text: str) -> str:
+    r"""``text`` safe inside any DOT string or HTML-like label, and in the SVG made from it.
+
+    Markup characters become entities (Graphviz keeps them as such in SVG and decodes
+    them in PNG and PDF); characters XML forbids become U+FFFD.
+
+    Example:
+        >>> print(escape('<a href="x">&#xD800;\x07'))
+        &lt;a href=&quot;x&quot;&gt;&amp;#xD800;�
+    """
+    return _NOT_XML.sub("\ufffd", text).translate(_ENTITIES)
+
+
+def quote(text: str) -> str:
+    r"""A DOT quoted string showing ``text`` literally (backslashes and newlines included).
+
+    Example:
+        >>> print(quote('a\\N "b"'))
+        "a\\N &quot;b&quot;"
+    """
+    return '"' + escape(text).replace("\\", "\\\\").replace("\n", "\\n") + '"'
+
+
+def attributes(pairs: list[tuple[str, str]]) -> str:
+    """``name="value" ...`` for a node, an edge or a graph; HtmlLabel values as ``<...>``."""
+    return " ".join(f"{name}=<{value}>" if isinstance(value, HtmlLabel) else f"{name}={quote(value)}"
+                    for name, value in pairs)
+
+
+def draw_plan(plan: Plan, options: Options, steps: list[BackwardStep]) -> Graph:
+    """The :class:`Graph` of ``plan``, with the gradients of ``options.step`` (or ``.grad``)."""
+    gradients = Gradients(plan, options, steps)
+    graph = Graph(name="chainrule")
+    graph.body.extend(f"\t{kind} [{attributes(pairs)}]\n" for kind, pairs in (
+        ("graph", _graph_attributes(options, plan)),
+        ("node", [("shape", "box"), ("style", "rounded,filled"), ("fontname", "Helvetica"),
+                  ("fontsize", "11"), ("margin", "0.08,0.04")]),
+        ("edge", [("fontname", "Helvetica"), ("fontsize", "9"), ("color", "#5f5f5f"),
+                  ("arrowsize", "0.6")])))
+    writer = Writer(plan, gradients, options)
+    graph.body.extend(writer.lines())
+    graph.node_count = plan.node_count()
+    graph.max_nodes = options.max_nodes
+    graph.too_large_advice = advice(plan, options)
+    return graph
+
+
+def _graph_attributes(options: Options, plan: Plan) -> list[tuple[str, str]]:
+    pairs = [("rankdir", options.rankdir), ("nodesep", "0.25"), ("ranksep", "0.35"),
+             ("fontname", "Helvetica"), ("fontsize", "10")]
+    if plan.boxes:
+        # A layer of folded neurons reads every output of the layer before: bundling
+        # those n x m edges keeps them readable (labelled edges are never merged).
+        pairs.append(("concentrate", "true"))
+    if plan.note:
+        pairs += [("label", plan.note), ("labelloc", "t"), ("labeljust", "l")]
+    return pairs
+
+
+class Writer:
+    """Turns a plan and its gradients into DOT lines, nodes first, then edges."""
+
+    def __init__(self, plan: Plan, gradients: Gradients, options: Options) -> None:
+        self.plan = plan
+        self.gradients = gradients
+        self.options = options
+        self.fmt = options.format_number
+        self.roles_drawn: dict[str, None] = {}
+        self.op_attributes: dict[tuple, str] = {}  # the same op looks the same: built once
+
+    # -- names ------------------------------------------------------------------
+    @staticmethod
+    def value_name(i: int) -> str:
+        return f"v{i}"
+
+    @staticmethod
+    def op_name(i: int) -> str:
+        return f"o{i}"
+
+    @staticmethod
+    def box_name(instance: int) -> str:
+        return f"s{instance}"
+
+    # -- the whole text ---------------------------------------------------------
+    def lines(self) -> list[str]:
+        plan = self.plan
+        by_place: dict[int | None, list[str]] = {None: []}
+        current = self.gradients.current
+        current_op = current if self.gradients.current_op_done else None
+        current_box = plan.group[current_op] if current_op is not None else None
+        for i, node in enumerate(plan.order):
+            if i in plan.hidden:
+                continue
+            place = plan.place(i)
+            bucket = by_place.setdefault(place, [])
+            bucket.append(self.value_line(i, node, highlight=current == i))
+            if node.op is not None and plan.group[i] is None:
+                bucket.append(self.op_line(i, node, highlight=current_op == i))
+        for instance in plan.boxes:
+            assert plan.scopes is not None
+            by_place.setdefault(plan.scopes.parent[instance], []).append(
+                self.box_line(instance, highlight=current_box == instance))
+        body = self.clusters(by_place)
+        body.extend(self.edge_lines())
+        if self.options.legend:
+            body.append(self.legend_line())
+        return body
+
+    def clusters(self, by_place: dict[int | None, list[str]]) -> list[str]:
+        """Nested ``subgraph cluster_N`` blocks for the scope instances that hold something."""
+        scopes = self.plan.scopes
+        body = list(by_place.pop(None))
+        if scopes is None or not by_place:
+            return body
+        children: dict[int | None, list[int]] = {}
+        needed: set[int] = set()
+        for place in by_place:
+            for instance in scopes.ancestors(place):
+                needed.add(instance)
+        for instance in sorted(needed):
+            children.setdefault(scopes.parent[instance], []).append(instance)
+        # Depth-first over the (shallow) scope tree, with an explicit stack.
+        stack: list[tuple[int, bool]] = [(instance, False) for instance in reversed(children.get(None, []))]
+        while stack:
+            instance, closing = stack.pop()
+            indent = "\t" * len(scopes.ancestors(instance))
+            if closing:
+                body.append(f"{indent}}}\n")
+                continue
+            title = escape(scopes.title(instance))
+            body.append(f"{indent}subgraph cluster_{instance} {{\n")
+            pairs = [("label", HtmlLabel(f"<b>{title}</b>")), ("style", "rounded,filled"),
+                     ("fillcolor", SCOPE_FILL), ("color", "#c8bfa6"), ("fontsize", "10")]
+            body.append(f"{indent}\t{attributes(pairs)}\n")
+            body.extend(indent + line for line in by_place.get(instance, []))
+            stack.append((instance, True))
+            stack.extend((child, False) for child in reversed(children.get(instance, [])))
+        return body
+
+    # -- nodes ------------------------------------------------------------------
+    def value_line(self, i: int, node: Value, highlight: bool) -> str:
+        plan = self.plan
+        role = role_of(node, node in plan.root_set)
+        self.roles_drawn[role] = None
+        cells = []
+        if node.label:
+            cells.append(f"<b>{escape(node.label)}</b>")
+        cells.append(f'<font color="{DATA_COLOUR}">data {escape(self.fmt(node.data))}</font>')
+        cells.append(f'<font color="{GRAD_COLOUR}">grad {escape(self.gradients.grad_text[i])}</font>')
+        if self.options.rankdir == "LR":  # a narrow stack keeps a left-to-right graph short
+            rows = "".join(f"<tr><td>{cell}</td></tr>" for cell in cells)
+        else:
+            rows = "<tr>" + "<td>  </td>".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+        label = HtmlLabel(f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>')
+        pairs = [("label", label), ("fillcolor", ROLE_COLOURS[role])]
+        if highlight:
+            pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
+        name = f" {node.label}" if node.label else ""
+        pairs.append(("tooltip", f"{role}{name}"))
+        return f"\t{self.value_name(i)} [{attributes(pairs)}]\n"
+
+    def op_line(self, i: int, node: Value, highlight: bool) -> str:
+        position = self.plan.folded_constant.get(i)
+        constant = None if position is None else self.fmt(node.parents[position].data)
+        key = (node.op, node.arg, position, constant, highlight)
+        written = self.op_attributes.get(key)
+        if written is None:
+            written = self.op_attributes[key] = self._op_attributes(node, position, constant, highlight)
+        return f"\t{self.op_name(i)} [{written}]\n"
+
+    def _op_attributes(self, node: Value, position: int | None, constant: str | None,
+                       highlight: bool) -> str:
+        op = node.op
+        assert op is not None
+        text = op.label(node.arg)
+        if position is not None:
+            if position == 1 or op.name in COMMUTATIVE:  # the slides' gates: +1, *-1, 1/x
+                text = f"{text}{constant}" if text[0] in "+-*/" else f"{text}(x, {constant})"
+            else:
+                text = f"{constant}{text}x" if text[0] in "+-*/" else f"{text}({constant}, x)"
+        pairs = [("label", text), ("shape", "ellipse"), ("fillcolor", OP_FILL), ("width", "0.3"),
+                 ("height", "0.3"), ("margin", "0.04,0.02"),
+                 ("tooltip", f"{op.name}: local gradient {op.derivative}")]
+        if highlight:
+            pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
+        return attributes(pairs)
+
+    def box_line(self, instance: int, highlight: bool) -> str:
+        plan = self.plan
+        assert plan.scopes is not None
+        ops, parameters = plan.box_contents[instance]
+        counts = f"{ops} ops" + (f", {parameters} parameters" if parameters else "")
+        title = escape(plan.scopes.title(instance))
+        pairs = [("label", HtmlLabel(f'<b>{title}</b><br/><font point-size="9">{counts}</font>')),
+                 ("shape", "box3d"), ("fillcolor", SCOPE_FILL),
+                 ("tooltip", " / ".join(plan.scopes.path_of_instance[instance]))]
+        if highlight:
+            pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
+        return f"\t{self.box_name(instance)} [{attributes(pairs)}]\n"
+
+    def legend_line(self) -> str:
+        cells = [f'<td bgcolor="{ROLE_COLOURS[role]}" border="1">{role}</td>'
+                 for role in ROLE_COLOURS if role in self.roles_drawn]
+        cells.append(f'<td bgcolor="{SCOPE_FILL}" border="1">scope</td>' if self.plan.boxes else "")
+        if self.gradients.local:
+            cells.append(f'<td><font color="{LOCAL_GRAD_COLOUR}">local</font> = d(op)/d(input): '
+                         'grad × local flows back</td>')
+        if self.gradients.stepping:
+            cells.append(f'<td><font color="{GRAD_COLOUR}">?</font>: not computed yet</td>')
+        table = HtmlLabel('<table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr>'
+                          + "".join(cells) + "</tr></table>")
+        pairs = [("label", table), ("shape", "plain"), ("style", ""), ("fontsize", "9"),
+                 ("tooltip", "legend")]
+        return f"\tlegend [{attributes(pairs)}]\n"
+
+    # -- edges ------------------------------------------------------------------
+    def edge_lines(self) -> list[str]:
+        plan, gradients = self.plan, self.gradients
+        lines = []
+        box_inputs: dict[int, dict[str, None]] = {}
+        current_op = gradients.current if gradients.current_op_done else None
+        for i, node in enumerate(plan.order):
+            if node.op is None:
+                continue
+            group = plan.group[i]
+            parents = node.parents
+            if group is not None:
+                inputs = box_inputs.setdefault(group, {})
+                for parent in parents:
+                    p = plan.index[parent]
+                    if plan.group[p] != group and p not in plan.hidden:
+                        inputs[self.value_name(p)] = None
+                continue
+            folded = plan.folded_constant.get(i)
+            local = gradients.local.get(i)
+            for position, parent in enumerate(parents):
+                if position == folded:
+                    continue
+                p = plan.index[parent]
+                pairs: list[tuple[str, str]] = []
+                if local is not None:
+                    upstream = gradients.upstream[i]
+                    local_text, upstream_text = self.fmt(local[position]), self.fmt(upstream)
+                    flow_text = self.fmt(upstream * local[position])
+                    product = f"{upstream_text} × {local_text} = {flow_text}"
+                    pairs.append(("label", product if current_op == i else f"local {local_text}"))
+                    pairs.append(("fontcolor", LOCAL_GRAD_COLOUR))
+                    pairs.append(("tooltip", f"upstream {upstream_text} × local {local_text} = "
+                                             f"{flow_text} flows back"))
+                    if current_op == i:
+                        pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2")]
+                written = f" [{attributes(pairs)}]" if pairs else ""
+                lines.append(f"\t{self.value_name(p)} -> {self.op_name(i)}{written}\n")
+            lines.append(f"\t{self.op_name(i)} -> {self.value_name(i)}\n")
+        for i, group in enumerate(plan.group):
+            if group is not None and i not in plan.hidden:
+                inputs = box_inputs.pop(group, None)
+                if inputs is not None:
+                    box = self.box_name(group)
+                    lines.extend(f"\t{source} -> {box}\n" for source in inputs)
+                lines.append(f"\t{self.box_name(group)} -> {self.value_name(i)}\n")
+        return lines

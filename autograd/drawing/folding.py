@@ -1,0 +1,256 @@
+"""Folding scopes into boxes: which values, ops and scope boxes a drawing shows, and where.
+
+``autograd.scope`` records a path on every node made inside it (``("layer 1",
+"neuron 2")``). :class:`Scopes` turns those paths into a tree of scope *instances*
+(one per call), and :class:`Plan` decides what a drawing shows: every value and op,
+or one box per folded instance of a kind (``collapse="neuron"``).
+"""
+
+from __future__ import annotations
+
+from ..engine import topological_order
+from ..value import Constant, Parameter, Value
+from .options import Options
+
+__all__ = ["Plan", "Scopes", "make_plan", "role_of", "advice"]
+
+
+def role_of(node: Value, is_root: bool) -> str:
+    if is_root:
+        return "output"
+    if node.op is not None:
+        return "intermediate"
+    if isinstance(node, Parameter):
+        return "parameter"
+    if isinstance(node, Constant):
+        return "constant"
+    return "input"
+
+
+def is_held_leaf(node: Value) -> bool:
+    """A parameter or constant: drawn in the scope that uses it, wherever it was made."""
+    return node.op is None and isinstance(node, (Parameter, Constant))
+
+
+class Scopes:
+    """The scope instances of a graph, as a tree, and where each node sits in it.
+
+    A scope *instance* is one call of a scoped block: nodes with the same scope path
+    belong to the same instance when they are connected inside the scope or share an
+    input that is not a parameter or constant (the same neuron applied to two samples
+    gives two instances; its shared weights do not join them). Parameters and
+    constants sit in the innermost instance that holds all of their uses.
+    """
+
+    def __init__(self, order: list[Value], index: dict[Value, int], consumers: list[list[int]]) -> None:
+        self.names: list[str] = []              # instance -> its scope entry, e.g. "neuron 2"
+        self.parent: list[int | None] = []      # instance -> enclosing instance
+        self.calls: list[int] = []              # instance -> 1-based call number of its path
+        self.call_count: dict[tuple[str, ...], int] = {}
+        self.path_of_instance: list[tuple[str, ...]] = []
+        self.home: list[int | None] = [None] * len(order)  # node -> innermost instance
+        depth = max(len(node.scope or ()) for node in order)
+        found: dict[tuple[int, int], int] = {}  # (level, union-find root) -> instance
+        # Parameters and constants are placed after the others, by their uses: a weight
+        # shared by two calls of a neuron must not join the two calls into one.
+        visits = [i for i, node in enumerate(order) if not is_held_leaf(node)]
+        for level in range(depth):
+            roots = self._connect(order, index, level)
+            for i in visits:
+                node = order[i]
+                path = node.scope or ()
+                if len(path) <= level:
+                    continue
+                key = (level, roots[i])
+                instance = found.get(key)
+                if instance is None:
+                    instance = found[key] = len(self.names)
+                    scope_path = path[:level + 1]
+                    self.names.append(path[level])
+                    self.parent.append(self.home[i] if level else None)
+                    self.call_count[scope_path] = self.call_count.get(scope_path, 0) + 1
+                    self.calls.append(self.call_count[scope_path])
+                    self.path_of_instance.append(scope_path)
+                self.home[i] = instance
+        # A parameter or constant sits in the innermost instance that holds all of its
+        # uses (a neuron's weights in the neuron), wherever it was made.
+        for i, node in enumerate(order):
+            if is_held_leaf(node):
+                homes = [self.home[c] for c in consumers[i]]
+                if homes and None not in homes:
+                    self.home[i] = self.common_ancestor(homes)
+
+    @staticmethod
+    def _connect(order: list[Value], index: dict[Value, int], level: int) -> list[int]:
+        """Union-find over the nodes scoped at ``level``: each node's component root."""
+        link = list(range(len(order)))
+        shared: dict[tuple[int, tuple[str, ...]], int] = {}
+
+        def find(i: int) -> int:
+            top = i
+            while link[top] != top:
+                top = link[top]
+            while link[i] != top:
+                link[i], i = top, link[i]
+            return top
+
+        for i, node in enumerate(order):
+            path = node.scope or ()
+            if len(path) <= level:
+                continue
+            key = path[:level + 1]
+            for parent in node.parents:
+                if is_held_leaf(parent):
+                    continue
+                p = index[parent]
+                parent_path = parent.scope or ()
+                if len(parent_path) > level and parent_path[:level + 1] == key:
+                    link[find(i)] = find(p)
+                else:  # nodes of one call share their inputs
+                    first = shared.setdefault((p, key), i)
+                    link[find(i)] = find(first)
+        return [find(i) for i in range(len(order))]
+
+    def ancestors(self, instance: int | None) -> list[int]:
+        """``instance`` and the instances around it, innermost first."""
+        chain = []
+        while instance is not None:
+            chain.append(instance)
+            instance = self.parent[instance]
+        return chain
+
+    def common_ancestor(self, instances: list[int]) -> int | None:
+        common = self.ancestors(instances[0])[::-1]
+        for instance in instances[1:]:
+            chain = self.ancestors(instance)[::-1]
+            size = 0
+            while size < min(len(common), len(chain)) and common[size] == chain[size]:
+                size += 1
+            common = common[:size]
+        return common[-1] if common else None
+
+    def kind(self, instance: int) -> str:
+        return self.names[instance].split(maxsplit=1)[0]
+
+    def title(self, instance: int) -> str:
+        name = self.names[instance]
+        if self.call_count[self.path_of_instance[instance]] > 1:
+            return f"{name} (call {self.calls[instance]})"
+        return name
+
+    def kinds_innermost_first(self) -> list[str]:
+        deepest: dict[str, int] = {}
+        for instance in range(len(self.names)):
+            depth = len(self.ancestors(instance))
+            kind = self.kind(instance)
+            deepest[kind] = max(depth, deepest.get(kind, 0))
+        return sorted(deepest, key=lambda kind: (-deepest[kind], kind))
+
+
+class Plan:
+    """Which elements a drawing shows: value boxes, op ovals, folded scopes, and their places."""
+
+    def __init__(self, order: list[Value], roots: list[Value], fold_constants: bool) -> None:
+        self.order = order
+        self.index = {node: i for i, node in enumerate(order)}
+        self.root_set = set(roots)
+        self.consumers: list[list[int]] = [[] for _ in order]  # distinct consumers, in order
+        for i, node in enumerate(order):
+            for parent in node.parents:
+                p = self.index[parent]
+                if not self.consumers[p] or self.consumers[p][-1] != i:  # x * x uses x once
+                    self.consumers[p].append(i)
+        # A constant used once, by a binary op whose other operand is not constant,
+        # is written into that op's label.
+        self.folded_constant: dict[int, int] = {}  # op node -> position of its constant operand
+        if fold_constants:
+            for i, node in enumerate(order):
+                if node.op is None or node.op.arity != 2:
+                    continue
+                operands = node.parents
+                constant = [type(p) is Constant and p not in self.root_set
+                            and len(self.consumers[self.index[p]]) == 1 and operands[0] is not operands[1]
+                            for p in operands]
+                if constant.count(True) == 1:
+                    self.folded_constant[i] = constant.index(True)
+        self.hidden_constant = {self.index[order[i].parents[k]] for i, k in self.folded_constant.items()}
+        self.scopes = Scopes(order, self.index, self.consumers) if any(n.scope for n in order) else None
+        self.group: list[int | None] = [None] * len(order)  # node -> folded instance
+        self.hidden: set[int] = set(self.hidden_constant)  # nodes drawn nowhere
+        self.boxes: list[int] = []  # folded instances, in the order their computations run
+        self.box_contents: dict[int, list[int]] = {}
+        self.note = ""  # says so when scopes were folded automatically
+
+    def fold(self, kind: str | None) -> None:
+        """Fold every scope instance of this kind (the outermost, when nested) into a box."""
+        self.group = [None] * len(self.order)
+        self.hidden = set(self.hidden_constant)
+        self.boxes = []
+        if kind is None or self.scopes is None:
+            return
+        scopes = self.scopes
+        for i in range(len(self.order)):
+            matching = [s for s in scopes.ancestors(scopes.home[i]) if scopes.kind(s) == kind]
+            if matching:
+                self.group[i] = matching[-1]
+        self.boxes = sorted({group for group in self.group if group is not None})
+        self.box_contents = {box: [0, 0] for box in self.boxes}  # box -> [ops, parameters]
+        for i, group in enumerate(self.group):
+            if group is None:
+                continue
+            node = self.order[i]
+            self.box_contents[group][0] += node.op is not None
+            self.box_contents[group][1] += isinstance(node, Parameter)
+            leaves_group = self.order[i] in self.root_set or any(
+                self.group[c] != group for c in self.consumers[i])
+            if not leaves_group:
+                self.hidden.add(i)
+
+    def place(self, i: int) -> int | None:
+        """The scope instance whose cluster holds node ``i``'s box and oval."""
+        if self.scopes is None:
+            return None
+        group = self.group[i]
+        return self.scopes.home[i] if group is None else self.scopes.parent[group]
+
+    def node_count(self) -> int:
+        count = len(self.boxes)
+        for i, node in enumerate(self.order):
+            if i not in self.hidden:
+                count += 1 if node.op is None or self.group[i] is not None else 2
+        return count
+
+
+def make_plan(roots: list[Value], options: Options) -> Plan:
+    """What to show, folded as ``options.collapse`` says (the same for every step frame)."""
+    plan = Plan(topological_order(roots), roots, options.fold_constants)
+    if options.collapse != "auto":
+        kinds = plan.scopes.kinds_innermost_first() if plan.scopes is not None else []
+        if options.collapse is not None and options.collapse not in kinds:
+            present = f"its scope kinds are {', '.join(map(repr, kinds))}" if kinds else "it has no scopes"
+            raise ValueError(f"collapse={options.collapse!r} matches no scope of this graph: {present} "
+                             "(a scope's kind is the first word of its name)")
+        plan.fold(options.collapse)
+        return plan
+    plan.fold(None)
+    limit = options.max_nodes
+    if limit is not None and plan.node_count() > limit and plan.scopes is not None:
+        full = plan.node_count()
+        for kind in plan.scopes.kinds_innermost_first():
+            plan.fold(kind)
+            if plan.node_count() <= limit:
+                break
+        plan.note = (f"{plan.node_count():,} of {full:,} nodes drawn: scopes folded automatically "
+                     f"(draw(..., collapse=None, max_nodes=None) draws all of them)")
+    return plan
+
+
+def advice(plan: Plan, options: Options) -> str:
+    kinds = plan.scopes.kinds_innermost_first() if plan.scopes is not None else []
+    ways = []
+    if kinds:
+        ways.append("fold its scopes with draw(..., " + " or ".join(f"collapse={k!r}" for k in kinds) + ")")
+    ways.append("draw a smaller graph (fewer inputs, one sample)")
+    ways.append("get the DOT text with draw(...).source")
+    ways.append("pass max_nodes=None to wait for Graphviz anyway")
+    return "Instead: " + "; ".join(ways) + "."
