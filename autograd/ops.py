@@ -266,7 +266,7 @@ def _softmax(m: Any, xs: Sequence[Any]) -> tuple:
 
 
 # ---------------------------------------------------------------------------
-# Elementwise functions and the course's activations (COURSE.md section 5).
+# Elementwise functions and the course's activations (docs/course.md, section 5).
 # ---------------------------------------------------------------------------
 EXP = _define("exp", "exp", "e^x")((
     lambda m, xs, arg: m.exp(xs[0]),
@@ -340,7 +340,7 @@ SINC = _define("sinc", "sinc", "(cos(x) - sinc(x)) / x; -x/3 + x^3/30 - x^5/840 
         xs[0] * (xs[0] * xs[0] * (1.0 / 30.0 - xs[0] * xs[0] / 840.0) - 1.0 / 3.0),
         (m.cos(xs[0]) - out) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),),
 ))
-# The perceptron's units: flat almost everywhere, so no useful gradient (COURSE.md 3, 5).
+# The perceptron's units: flat almost everywhere, so no useful gradient (docs/course.md, sections 3 and 5).
 STEP = _define("step", "step", "0 (flat)")((
     lambda m, xs, arg: m.where(xs[0] > 0.0, 1.0, 0.0),
     lambda m, xs, out, arg: (0.0,),

@@ -22,7 +22,7 @@ It always exits 0: a benchmark is not a test.
    micrograd's; trace + compile < 50 ms.
 2. **digits**: scikit-learn's 1,797 8x8 digits, ``MLP(64, [64, 32, 10])``, ReLU,
    cross-entropy, one full-batch SGD step. Target: <= 1.5x PyTorch at the same precision.
-3. **The course's NumPy example** (COURSE.md section 4): N = 64, D_in = 1000, H = 100
+3. **The course's NumPy example** (docs/course.md, section 4): N = 64, D_in = 1000, H = 100
    sigmoid units, D_out = 10, squared loss, lr 1e-4, 2,000 steps: the compiled tape
    against the course's own NumPy loop (written as the course writes it, without its
    per-step ``print``), from the same weights; the final losses must agree.
@@ -256,7 +256,7 @@ def course_numpy(steps: int) -> dict[str, Any]:
 
     x, y, w1, w2 = course_weights()
     start = time.perf_counter()
-    for _t in range(steps):  # the course's loop (COURSE.md 4), without its print(t, loss)
+    for _t in range(steps):  # the course's loop (docs/course.md, section 4), without its print(t, loss)
         h = 1 / (1 + np.exp(-x.dot(w1)))
         y_pred = h.dot(w2)
         loss = np.square(y_pred - y).sum()

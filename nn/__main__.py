@@ -31,7 +31,7 @@ def chain_rule_example(out: Path) -> list[Path]:
     f = q * z
     f.label = "f"
     f.backward()
-    _say("1. f(x, y, z) = (x + y) z at x = -2, y = 5, z = -4  (COURSE.md section 1)")
+    _say("1. f(x, y, z) = (x + y) z at x = -2, y = 5, z = -4  (the course's first graph)")
     _say(f"   forward:  q = x + y = {q.data:g}, f = q z = {f.data:g}")
     _say(f"   backward: df/dz = q = {z.grad:g}, df/dq = z = {q.grad:g}, "
          f"df/dx = df/dq * dq/dx = {x.grad:g}, df/dy = {y.grad:g}")

@@ -1,4 +1,4 @@
-"""Activation functions (COURSE.md section 5), each a small :class:`~nn.Module`.
+"""Activation functions (docs/course.md, section 5), each a small :class:`~nn.Module`.
 
 The elementwise ones are single ops of :mod:`autograd.ops`, where their derivative is
 written once; the rest are compositions of those ops, so nn never re-derives a

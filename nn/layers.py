@@ -318,7 +318,7 @@ class MaxoutUnit(_ScopedByIndex, Module):
 
 
 class Maxout(_ScopedByIndex, Module):
-    """A layer of ``nout`` maxout units (COURSE.md 5): max(w1 . x + b1, w2 . x + b2) each.
+    """A layer of ``nout`` maxout units (docs/course.md, section 5): max(w1 . x + b1, w2 . x + b2) each.
 
     Example:
         >>> layer = Maxout(3, 4, pieces=2, seed=0)

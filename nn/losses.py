@@ -1,4 +1,4 @@
-"""Loss functions (COURSE.md section 4), each built from autograd ops.
+"""Loss functions (docs/course.md, section 4), each built from autograd ops.
 
 Each function takes one sample's outputs (a Value or a list of Values) and its
 target, and returns a Value; :func:`nn.fit` averages them over a batch. The
@@ -80,7 +80,7 @@ def mse(outputs: Outputs, targets: Targets) -> Value:
 def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     """J = -[y log a + (1 - y) log(1 - a)] summed over the outputs; a are probabilities.
 
-    With a sigmoid output the gradient at the neuron's sum is a - y (COURSE.md 2).
+    With a sigmoid output the gradient at the neuron's sum is a - y (exercise 1 of the course).
     The logarithms are clamped at -100 (as PyTorch does) so a saturated output gives a
     large finite loss; prefer :func:`binary_cross_entropy_with_logits` on raw scores.
 

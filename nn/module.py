@@ -41,7 +41,7 @@ class Module:
     """
 
     # Attribute names whose parameters are weights or biases: the L2 penalty and
-    # weight decay act on weights only, never on biases (COURSE.md section 4).
+    # weight decay act on weights only, never on biases (the course's L2 rule).
     _weight_names: tuple[str, ...] = ()
     _bias_names: tuple[str, ...] = ()
 

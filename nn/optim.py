@@ -6,7 +6,7 @@ The learning rate is a number or a schedule, a callable of the step number
 
 Weight decay is the course's L2 regularisation applied in the update: it adds
 ``weight_decay * w`` to a weight's gradient. Given a model, an optimizer decays its
-weights only, never its biases (COURSE.md section 4); given a plain list of
+weights only, never its biases (the course's L2 rule); given a plain list of
 parameters, it decays all of them.
 
 Example:

@@ -1,4 +1,4 @@
-"""Perceptrons (COURSE.md section 3): step units trained by the perceptron learning rule.
+"""Perceptrons (docs/course.md, section 3): step units trained by the perceptron learning rule.
 
 A step unit has no useful gradient (its derivative is 0 almost everywhere), so
 it is not trained by backpropagation but by the perceptron rule: after each
@@ -30,7 +30,14 @@ def perceptron_trick(line: Sequence[float], point: Sequence[float], label: int,
     and 0 (or -1) for the other. A point on the wrong side is added to the line, with 1
     for the bias and times ``lr``, if it should be positive, and subtracted otherwise.
 
-    Example (COURSE.md 3: the line 3 x1 + 4 x2 - 10 = 0 and the negative point (4, 5)):
+    The step is ``lr`` times the point. The course's notes move the line 3 x1 + 4 x2 - 10 = 0
+    away from the negative point (4, 5) with learning rate 1, the whole point at once; the
+    video lectures behind them use 0.1, a tenth of it, the default here (small steps are
+    what the perceptron rule takes):
+
+    Example:
+        >>> perceptron_trick((3, 4, -10), (4, 5), label=0, lr=1)  # the notes' result
+        (-1.0, -1.0, -11.0)
         >>> perceptron_trick((3, 4, -10), (4, 5), label=0, lr=0.1)
         (2.6, 3.5, -10.1)
         >>> perceptron_trick((3, 4, -10), (4, 5), label=1)  # already on its side

@@ -453,7 +453,7 @@ def test_mlp_layers_become_matrix_products_and_match_eager():
 
 
 def test_sigmoid_neuron_graph_from_the_course():
-    # COURSE.md 1: f = 1 / (1 + e^-(w0 x0 + w1 x1 + w2)) at w = (2, -3, -3), x = (-1, -2)
+    # The course's sigmoid neuron: f = 1 / (1 + e^-(w0 x0 + w1 x1 + w2)) at w = (2, -3, -3), x = (-1, -2)
     w0, w1, w2 = Parameter(2.0), Parameter(-3.0), Parameter(-3.0)
     compiled = autograd.compile(lambda x0, x1: 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp()), (0.0, 0.0))
     result = compiled.value_and_grad(np.array([-1.0]), np.array([-2.0]), wrt_inputs=True)

@@ -1,4 +1,4 @@
-"""The engine reproduces COURSE.md section 1 exactly: the (x + y) z graph, the sigmoid
+"""The engine reproduces the course's first examples exactly: the (x + y) z graph, the sigmoid
 neuron built from primitive gates and from one sigmoid gate, and the staged backward."""
 
 import math

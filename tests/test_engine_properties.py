@@ -415,7 +415,7 @@ def test_max_plus_min_is_the_sum(pair):
 
 
 # ---------------------------------------------------------------------------
-# The gradient-flow patterns of COURSE.md section 1
+# The gradient-flow patterns of the course (add, mul, copy, max)
 # ---------------------------------------------------------------------------
 UPSTREAM = reals(-10.0, 10.0)
 

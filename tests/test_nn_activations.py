@@ -1,4 +1,4 @@
-"""Activations (COURSE.md section 5): values, gradients against finite differences, modes."""
+"""Activations (docs/course.md, section 5): values, gradients against finite differences, modes."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The course's networks (COURSE.md sections 2, 3 and 4), with its exact numbers."""
+"""The course's networks (docs/course.md, sections 2, 3 and 4), with its exact numbers."""
 
 import random
 
@@ -37,7 +37,7 @@ def test_exercise_1_part_2_trains_0_1_to_0_1_with_bce_online():
 
 
 def test_exercise_1_part_2_first_update_is_the_courses_delta_rule():
-    # With BCE and a sigmoid output, dJ/dz = a - y at each output neuron (COURSE.md 2).
+    # With BCE and a sigmoid output, dJ/dz = a - y at each output neuron (exercise 1 of the course).
     model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
     a = 0.9744787489988975
     hidden = 0.8807970779778823
@@ -86,11 +86,20 @@ def test_xnor_from_step_units_with_the_courses_weights():
     assert [outputs(xnor, x)[0] for x in TRUTH_TABLE] == [1.0, 0.0, 0.0, 1.0]
 
 
-def test_perceptron_trick_moves_the_line_as_the_course_says():
+def test_perceptron_trick_gives_the_notes_line_at_learning_rate_1():
+    # The notes: (3, 4, -10) - (4, 5, 1) = (-1, -1, -11); the point is then on its side.
+    line = nn.perceptron_trick((3, 4, -10), (4, 5), label=0, lr=1)
+    assert line == (-1.0, -1.0, -11.0)
+    w1, w2, b = line
+    assert w1 * 4 + w2 * 5 + b == -20.0
+    assert nn.perceptron_trick(line, (4, 5), label=0, lr=1) == line  # correct now: unchanged
+
+
+def test_perceptron_trick_at_learning_rate_0_1_takes_a_tenth_of_the_step():
     line = nn.perceptron_trick((3, 4, -10), (4, 5), label=0, lr=0.1)
     assert line == pytest.approx((2.6, 3.5, -10.1))
     w1, w2, b = line
-    assert w1 * 4 + w2 * 5 + b < 3 * 4 + 4 * 5 - 10  # the point is now less on the wrong side
+    assert w1 * 4 + w2 * 5 + b == pytest.approx(22 - 0.1 * 42)  # still on the wrong side
 
 
 def test_perceptron_trick_adds_a_misclassified_positive_point_and_leaves_correct_ones():
@@ -133,10 +142,11 @@ def test_perceptron_rule_converges_on_a_random_linearly_separable_set():
     assert [p.predict(x) for x in points] == labels
 
 
-def test_perceptron_rule_update_is_the_perceptron_trick():
+@pytest.mark.parametrize("lr, line", [(1.0, [-1.0, -1.0, -11.0]), (0.1, [2.6, 3.5, -10.1])])
+def test_perceptron_rule_update_is_the_perceptron_trick(lr, line):
     p = nn.Perceptron.from_weights([3.0, 4.0], -10.0, activation="step")
-    p.learn([[4, 5]], [0], lr=0.1, epochs=1)
-    assert [w.data for w in p.w] + [p.b.data] == pytest.approx([2.6, 3.5, -10.1])
+    p.learn([[4, 5]], [0], lr=lr, epochs=1)
+    assert [w.data for w in p.w] + [p.b.data] == pytest.approx(line)
 
 
 def test_a_single_perceptron_cannot_learn_xor():
@@ -157,20 +167,23 @@ def test_sign_perceptron_takes_plus_minus_one_labels():
 
 # -- section 4: the vanishing-gradient worked example ----------------------------------
 def test_vanishing_gradient_worked_example():
-    # x = [0.1, 0.3], input->hidden weights [0.4, -0.2], hidden->output 0.1, target 0.6, lr 0.5.
+    # x = [0.1, 0.3], input->hidden weights [0.4, -0.2], hidden->output 0.1, no biases,
+    # target 1, lr 0.5: the notes' figures, to the digits they print.
     model = nn.MLP.from_weights([[[0.4, -0.2]], [[0.1]]], [[0.0], [0.0]], activation="sigmoid")
     h = model.layers[0]([0.1, 0.3])[0]
     y = model([0.1, 0.3])[0]
     assert round(h.data, 4) == 0.4950 and round(y.data, 4) == 0.5124
-    loss = nn.squared_error(y, 0.6)
+    loss = nn.squared_error(y, 1.0)
     loss.backward()
     w_out = model.layers[1].neurons[0].w[0]
     w_in = model.layers[0].neurons[0].w
-    delta_out = (0.6 - y.data) * y.data * (1 - y.data)
-    assert round(delta_out, 5) == 0.02189
-    assert round(-0.5 * w_out.grad, 6) == 0.005419  # the update lr * delta_out * h
+    delta_out = (1.0 - y.data) * y.data * (1 - y.data)
+    assert round(delta_out, 4) == 0.1218
+    assert round(-0.5 * w_out.grad, 4) == 0.0302  # the update lr * delta_out * h
     delta_hidden = -w_in[0].grad / 0.1  # dE/dw = -delta_hidden * x0
-    assert round(delta_hidden, 6) == 0.000547
+    assert round(delta_hidden, 6) == 0.003046
+    assert [round(-0.5 * w.grad, 6) for w in w_in] == [0.000152, 0.000457]
+    assert [round(-0.5 * w.grad, 5) for w in w_in] == [0.00015, 0.00046]  # the notes truncate: 0.00045
 
 
 def test_scope_of_every_node_names_its_layer_and_neuron():

@@ -1,4 +1,4 @@
-"""Losses (COURSE.md section 4): values, gradients, stability, and the L2 penalty."""
+"""Losses (docs/course.md, section 4): values, gradients, stability, and the L2 penalty."""
 
 import math
 

@@ -48,3 +48,10 @@ def test_exercise_1_quotes_the_catalan_statement_next_to_its_translation():
         (NOTEBOOKS / "03_exercise_1.ipynb").read_text())["cells"])
     assert "Entreneu la xarxa per que una sortida es comporti com una porta llogica XOR" in text
     assert "Train the network so that one output behaves as an XOR logic gate" in text
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_notebook_links_the_course_map_in_its_first_cell(path):
+    first = json.loads(path.read_text())["cells"][0]
+    assert first["cell_type"] == "markdown"
+    assert "](../docs/course.md" in "".join(first["source"])

@@ -1,5 +1,6 @@
 """The repository keeps the promises its README makes."""
 
+import os
 import re
 from pathlib import Path
 
@@ -40,3 +41,30 @@ def test_core_does_not_import_rendering_or_compilation():
     for name in core:
         source = (ROOT / "autograd" / name).read_text(encoding="utf-8")
         assert not re.search(r"^\s*(from|import)\s+(\.draw|\.compile|graphviz|numpy)", source, re.M), name
+
+
+# The course's private files are not part of the repository: no file may point at them.
+FORBIDDEN = ("COURSE" + ".md", "seeds" + "/")
+
+
+def repository_files():
+    """Every file of the checkout, minus hidden folders (.git, CI's .venv) and build output."""
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if not (d.startswith(".") or d in ("__pycache__", "build")
+                                                       or d.endswith(".egg-info"))]
+        yield from (Path(folder) / name for name in names)
+
+
+def test_no_file_cites_the_private_course_files():
+    offenders = [str(path.relative_to(ROOT)) for path in repository_files()
+                 if any(word in path.read_text(encoding="utf-8", errors="ignore") for word in FORBIDDEN)]
+    assert not offenders, f"cite docs/course.md or the topic instead: {offenders}"
+
+
+def test_the_course_map_is_linked_from_the_readme_and_its_links_resolve():
+    assert "](docs/course.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    course_map = ROOT / "docs" / "course.md"
+    targets = re.findall(r"\]\((\.\./[^)#]+)", course_map.read_text(encoding="utf-8"))
+    assert targets
+    missing = [t for t in targets if not (course_map.parent / t).exists()]
+    assert not missing
