@@ -1,0 +1,143 @@
+"""The course's later worked examples (docs/course.md, section 7), checked against chainrule.
+
+The notes derive these gradients by hand; here the hand derivation is written out in
+NumPy, formula by formula, and must agree with what ``backward()`` computes.
+"""
+
+import math
+import zlib
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from autograd import Value
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _layer_arrays(layer):
+    weights = np.array([[w.data for w in neuron.w] for neuron in layer.neurons])
+    biases = np.array([neuron.b.data for neuron in layer.neurons])
+    return weights, biases
+
+
+def _layer_grads(layer):
+    return (np.array([[w.grad for w in neuron.w] for neuron in layer.neurons]),
+            np.array([neuron.b.grad for neuron in layer.neurons]))
+
+
+def _sum_of_squares(outputs, targets):
+    """The Spanish notes' C0 = sum_j (a_j - y_j)^2, without the 1/2."""
+    return autograd.sum([(a - y) ** 2 for a, y in zip(outputs, targets)])
+
+
+def _samples(name, n, nin, nout):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    return rng.uniform(-1, 1, (n, nin)), rng.uniform(0, 1, (n, nout))
+
+
+def _derivation_3_4_2(W1, b1, W2, b2, X, Y):
+    """The notes' chain rule, layer by layer, averaged over the n samples."""
+    grads = [np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)]
+    for x, y in zip(X, Y):
+        a1 = _sigmoid(W1 @ x + b1)
+        a2 = _sigmoid(W2 @ a1 + b2)
+        dC_da2 = 2 * (a2 - y)                  # dC0/da(L) = 2 (a(L) - y)
+        dC_dz2 = a2 * (1 - a2) * dC_da2        # sigma'(z) = out (1 - out)
+        dC_da1 = W2.T @ dC_dz2                 # summed over every output j that a_k feeds
+        dC_dz1 = a1 * (1 - a1) * dC_da1
+        for total, term in zip(grads, (np.outer(dC_dz1, x), dC_dz1, np.outer(dC_dz2, a1), dC_dz2)):
+            total += term
+    return [g / len(X) for g in grads]
+
+
+def test_the_3_4_2_network_derivation_equals_backward():
+    X, Y = _samples("3-4-2", n=6, nin=3, nout=2)
+    model = nn.MLP(3, [4, 2], activation="sigmoid", seed=zlib.crc32(b"3-4-2"))
+    cost = autograd.sum([_sum_of_squares(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
+    cost.backward()
+    by_hand = _derivation_3_4_2(*_layer_arrays(model.layers[0]), *_layer_arrays(model.layers[1]), X, Y)
+    by_autograd = [*_layer_grads(model.layers[0]), *_layer_grads(model.layers[1])]
+    for hand, auto in zip(by_hand, by_autograd):
+        np.testing.assert_allclose(auto, hand, rtol=1e-12, atol=1e-15)
+
+
+def test_the_3_4_2_update_with_r_0_1_lowers_the_cost():
+    X, Y = _samples("3-4-2 update", n=6, nin=3, nout=2)
+    model = nn.MLP(3, [4, 2], activation="sigmoid", seed=zlib.crc32(b"3-4-2 update"))
+
+    def cost():
+        return autograd.sum([_sum_of_squares(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
+
+    before = cost()
+    before.backward()
+    expected = [p.data - 0.1 * p.grad for p in model.parameters()]  # w1 = w0 - r dC/dw
+    nn.SGD(model.parameters(), lr=0.1).step()
+    assert [p.data for p in model.parameters()] == pytest.approx(expected, rel=1e-15)
+    assert cost().data < before.data
+
+
+def test_ejemplo_2_two_sigmoid_layers_and_a_linear_output_without_bias():
+    # z2 = W1 x + b1, a2 = f(z2); z3 = W2 a2 + b2, a3 = f(z3); s = W3 a3 (no bias).
+    X, Y = _samples("Ejemplo 2", n=4, nin=3, nout=1)
+    hidden = [nn.Layer(3, 4, activation="sigmoid", seed=1), nn.Layer(4, 3, activation="sigmoid", seed=2)]
+    rng = np.random.default_rng(zlib.crc32(b"W3"))
+    W3 = [autograd.Parameter(float(w)) for w in rng.uniform(-0.5, 0.5, 3)]
+
+    def score(x):
+        a = x
+        for layer in hidden:
+            a = layer(a)
+        return autograd.dot(W3, a)  # the output layer: no bias term at all
+
+    cost = autograd.sum([(score(x) - y[0]) ** 2 for x, y in zip(X.tolist(), Y.tolist())])
+    cost.backward()
+    (W1, b1), (W2, b2) = (_layer_arrays(layer) for layer in hidden)
+    w3 = np.array([w.data for w in W3])
+    expected = [np.zeros_like(g) for g in (W1, b1, W2, b2, w3)]
+    for x, y in zip(X, Y):
+        a2 = _sigmoid(W1 @ x + b1)
+        a3 = _sigmoid(W2 @ a2 + b2)
+        dC_ds = 2 * (w3 @ a3 - y[0])
+        dC_dz3 = a3 * (1 - a3) * (w3 * dC_ds)
+        dC_dz2 = a2 * (1 - a2) * (W2.T @ dC_dz3)
+        for total, term in zip(expected, (np.outer(dC_dz2, x), dC_dz2, np.outer(dC_dz3, a2), dC_dz3,
+                                          a3 * dC_ds)):
+            total += term
+    got = [*_layer_grads(hidden[0]), *_layer_grads(hidden[1]), np.array([w.grad for w in W3])]
+    for hand, auto in zip(expected, got):
+        np.testing.assert_allclose(auto, hand, rtol=1e-12, atol=1e-15)
+
+
+def test_maximum_likelihood_of_four_predictions_and_its_cross_entropy():
+    # The probabilities a model gives the four points' true classes.
+    p = [0.2, 0.6, 0.7, 0.3]
+    assert round(math.prod(p), 4) == 0.0252  # printed 0.025 in the notes
+    logs = [Value(q).log() for q in p]
+    cross_entropy = -autograd.sum(logs)
+    assert cross_entropy.data == pytest.approx(-math.log(0.0252), rel=1e-12)
+    assert round(cross_entropy.data, 4) == 3.6809
+    # nn's binary cross-entropy sums over outputs: labels 1 with probabilities p.
+    assert nn.binary_cross_entropy(p, [1, 1, 1, 1]).data == pytest.approx(cross_entropy.data, rel=1e-12)
+
+
+def test_sigmoid_with_cross_entropy_has_gradient_minus_y_minus_yhat_times_x():
+    x, y = [0.5, -1.5, 2.0], 1.0
+    neuron = nn.Neuron.from_weights([0.3, -0.2, 0.1], 0.05, activation="sigmoid")
+    y_hat = neuron(x)
+    nn.binary_cross_entropy([y_hat], [y]).backward()
+    assert [w.grad for w in neuron.w] == pytest.approx([-(y - y_hat.data) * xi for xi in x], rel=1e-12)
+    assert neuron.b.grad == pytest.approx(-(y - y_hat.data), rel=1e-12)
+
+
+def test_xor_is_the_and_of_or_and_nand():
+    step_unit = lambda w, b: nn.Perceptron.from_weights(w, b, activation="step")
+    OR, NAND, AND = step_unit([1, 1], -0.5), step_unit([-1, -1], 1.5), step_unit([1, 1], -1.5)
+    table = [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert [OR.predict(x) for x in table] == [0, 1, 1, 1]
+    assert [NAND.predict(x) for x in table] == [1, 1, 1, 0]
+    assert [AND.predict([OR.predict(x), NAND.predict(x)]) for x in table] == [0, 1, 1, 0]
