@@ -19,6 +19,7 @@ from .losses import (LOSSES, Loss, binary_cross_entropy, binary_cross_entropy_wi
 from .module import Module, Sequential
 from .optim import SGD, Adam, ExponentialDecay, LinearDecay, Optimizer
 from .perceptron import Perceptron, PerceptronHistory, perceptron_trick
+from .recurrent import Elman, Jordan, Recurrent, Unrolled, sequence_loss
 from .serialization import FORMAT, VERSION, ModelFileError, load, read_model_file, save
 from .train import (BatchResult, Evaluation, History, LossAndGrad, check_data, evaluate, fit,
                     gradcheck, predict)
@@ -26,6 +27,7 @@ from .train import (BatchResult, Evaluation, History, LossAndGrad, check_data, e
 __all__ = [
     # modules
     "Module", "Sequential", "Neuron", "Layer", "MLP", "Maxout", "MaxoutUnit", "Perceptron", "init",
+    "Recurrent", "Elman", "Jordan", "Unrolled", "sequence_loss",
     # activations
     "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU",
     "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step", "Sign", "Lambda",

@@ -26,9 +26,10 @@ import autograd
 from autograd import Parameter, Value
 
 from .init import Seed, make_rng
-from .losses import LossSpec, l2_penalty, resolve_loss
+from .losses import Loss, LossSpec, l2_penalty, resolve_loss
 from .module import Module
 from .optim import SGD, Optimizer
+from .recurrent import Recurrent, sequence_loss
 
 __all__ = ["fit", "History", "LossAndGrad", "BatchResult", "evaluate", "Evaluation", "predict",
            "check_data", "gradcheck"]
@@ -110,8 +111,7 @@ class LossAndGrad:
                 gc.enable()
 
     def _run(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> BatchResult:
-        outputs = [_output_list(self.model(x)) for x in xs]
-        losses = [self.loss(out, y) for out, y in zip(outputs, ys)]
+        losses, outputs = zip(*[_sample_loss(self.model, self.loss, x, y) for x, y in zip(xs, ys)])
         total = losses[0] if len(losses) == 1 else autograd.sum(losses)
         if self.reduction == "mean" and len(losses) > 1:
             total = total * (1.0 / len(losses))
@@ -119,7 +119,7 @@ class LossAndGrad:
             total = total + l2_penalty(self.weights, self.l2)
         for parameter, gradient in zip(self.parameters, autograd.grad(total, self.parameters)):
             parameter.grad = gradient
-        return BatchResult(total.data, [[o.data for o in out] for out in outputs])
+        return BatchResult(total.data, [_floats(out) for out in outputs])
 
 
 def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimizer | None = None,
@@ -168,6 +168,9 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.Optimizer, got {type(optimizer).__name__}")
 
+    if compiled and isinstance(model, Recurrent):
+        raise ValueError(f"compiled=True cannot train a recurrent net ({type(model).__name__}) yet: "
+                         "each sequence length unrolls a different graph. Use compiled=False.")
     if compiled:
         from .compiled import CompiledLossAndGrad
 
@@ -193,7 +196,7 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
                 weight = len(batch) if reduction == "mean" else 1
                 total_loss += result.loss * weight
                 if history.accuracy is not None:
-                    correct += sum(bool(loss_fn.is_correct(out, y)) for out, y in zip(result.outputs, ys))
+                    correct += sum(_correct(loss_fn, out, y) for out, y in zip(result.outputs, ys))
             epoch_loss = total_loss / count if reduction == "mean" else total_loss
             history.loss.append(epoch_loss)
             if history.accuracy is not None:
@@ -240,10 +243,10 @@ def evaluate(model: Module, X: Any, Y: Any, loss: LossSpec = "mse") -> Evaluatio
         with autograd.no_grad():
             total, correct = 0.0, 0
             for row, target in zip(rows, targets):
-                outputs = _output_list(model(row))
-                total += loss_fn(outputs, target).data
+                loss_value, outputs = _sample_loss(model, loss_fn, row, target)
+                total += loss_value.data
                 if loss_fn.classifier:
-                    correct += bool(loss_fn.is_correct([o.data for o in outputs], target))
+                    correct += _correct(loss_fn, _floats(outputs), target)
     finally:
         model.train(was_training)
     return Evaluation(total / len(rows), correct / len(rows) if loss_fn.classifier else None)
@@ -257,12 +260,12 @@ def predict(model: Module, X: Any) -> list[list[float]]:
         >>> predict(MLP(2, [3, 2], init=1.0), [[0, 1]])
         [[0.9744787489988975, 0.9744787489988975]]
     """
-    rows = _check_inputs(model, X)
+    rows = _check_sequences(model, X) if isinstance(model, Recurrent) else _check_inputs(model, X)
     was_training = model.training
     model.eval()
     try:
         with autograd.no_grad():
-            return [[o.data for o in _output_list(model(row))] for row in rows]
+            return [_floats(model(row)) for row in rows]
     finally:
         model.train(was_training)
 
@@ -280,6 +283,8 @@ def check_data(model: Module, X: Any, Y: Any, loss: LossSpec) -> tuple[list[list
         ValueError: X row 1, column 1 is nan: inputs must be finite numbers
     """
     loss_fn = resolve_loss(loss)
+    if isinstance(model, Recurrent):
+        return _check_sequence_data(model, X, Y, loss_fn)
     rows = _check_inputs(model, X)
     targets = _sequence("Y", Y)
     if len(targets) != len(rows):
@@ -316,7 +321,7 @@ def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float 
     names, parameters = zip(*model.named_parameters())
 
     def mean_loss(*_: Parameter) -> Value:
-        losses = [loss_fn(_output_list(model(row)), target) for row, target in zip(rows, targets)]
+        losses = [_sample_loss(model, loss_fn, row, target)[0] for row, target in zip(rows, targets)]
         return autograd.sum(losses) * (1.0 / len(losses))
 
     result = autograd.gradcheck(mean_loss, list(parameters), eps=eps, atol=atol, rtol=rtol)
@@ -328,13 +333,76 @@ def _output_list(outputs: Any) -> list[Value]:
     return [outputs] if isinstance(outputs, Value) else list(outputs)
 
 
+def _sample_loss(model: Module, loss_fn: Loss, x: Any, target: Any) -> tuple[Value, list]:
+    """One sample's loss and outputs; a recurrent net's sample is a sequence (loss: mean over steps)."""
+    if isinstance(model, Recurrent):
+        outputs = model(x)
+        return sequence_loss(outputs, target, loss_fn), outputs
+    outputs = _output_list(model(x))
+    return loss_fn(outputs, target), outputs
+
+
+def _floats(outputs: Any) -> list:
+    """Values as floats, keeping the nesting (a list of steps for a recurrent net)."""
+    if isinstance(outputs, Value):
+        return [outputs.data]
+    return [o.data if isinstance(o, Value) else _floats(o) for o in outputs]
+
+
+def _correct(loss_fn: Loss, outputs: list, target: Any) -> float:
+    """1.0 for a correct prediction, 0.0 otherwise; for a sequence, the fraction of its steps."""
+    if outputs and isinstance(outputs[0], list):
+        steps = [(out, y) for out, y in zip(outputs, target) if y is not None]
+        return sum(bool(loss_fn.is_correct(out, y)) for out, y in steps) / len(steps)
+    return float(bool(loss_fn.is_correct(outputs, target)))
+
+
 def _sequence(what: str, data: Any) -> list:
     if isinstance(data, (str, bytes, Value)) or not hasattr(data, "__len__"):
         raise TypeError(f"{what} must be a sequence of rows, got {type(data).__name__}")
     return list(data)
 
 
-def _check_inputs(model: Module, X: Any) -> list[list[float]]:
+def _check_sequences(model: Module, X: Any) -> list[list[list[float]]]:
+    """The input sequences of a recurrent net, each checked as rows of ``nin`` numbers."""
+    sequences = _sequence("X", X)
+    if not sequences:
+        raise ValueError("X is empty: no sequences to train on")
+    checked = []
+    for i, sequence in enumerate(sequences):
+        if isinstance(sequence, (str, bytes)) or not hasattr(sequence, "__len__"):
+            raise ValueError(f"X sequence {i} is {type(sequence).__name__}, not a list of steps")
+        if len(sequence) == 0:
+            raise ValueError(f"X sequence {i} is empty: a sequence needs at least one step")
+        checked.append(_check_inputs(model, sequence, f"X sequence {i}, step"))
+    return checked
+
+
+def _check_sequence_data(model: Module, X: Any, Y: Any, loss_fn: Loss) -> tuple[list, list]:
+    """Sequences and one target per step (``None`` for a step without one), checked."""
+    sequences = _check_sequences(model, X)
+    targets = _sequence("Y", Y)
+    if len(targets) != len(sequences):
+        raise ValueError(f"X has {len(sequences)} sequences but Y has {len(targets)}: one target "
+                         "sequence per input sequence")
+    checked = []
+    for i, (sequence, target) in enumerate(zip(sequences, targets)):
+        steps = _sequence(f"Y sequence {i}", target)
+        if len(steps) != len(sequence):
+            raise ValueError(f"Y sequence {i} has {len(steps)} targets but X sequence {i} has "
+                             f"{len(sequence)} steps: one target per step (None for none)")
+        if all(step is None for step in steps):
+            raise ValueError(f"Y sequence {i} has no target (all None): nothing to learn from")
+        try:
+            checked.append([None if step is None else
+                            loss_fn.check_target(step.tolist() if hasattr(step, "tolist") else step,
+                                                 model.nout) for step in steps])
+        except ValueError as error:
+            raise ValueError(f"Y sequence {i} does not fit the {loss_fn.name} loss: {error}") from None
+    return sequences, checked
+
+
+def _check_inputs(model: Module, X: Any, what: str = "X row") -> list[list[float]]:
     rows = _sequence("X", X)
     if not rows:
         raise ValueError("X is empty: no samples to train on")
@@ -342,19 +410,20 @@ def _check_inputs(model: Module, X: Any) -> list[list[float]]:
     checked = []
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
-            raise ValueError(f"X row {i} is {type(row).__name__} {row!r}, not a sequence of inputs"[:200])
+            raise ValueError(f"{what} {i} is {type(row).__name__} {row!r}, not a sequence of inputs"[:200])
         if nin is not None and len(row) != nin:
-            raise ValueError(f"X row {i} has {len(row)} value{'s' if len(row) != 1 else ''} but the model "
+            raise ValueError(f"{what} {i} has {len(row)} value{'s' if len(row) != 1 else ''} but the model "
                              f"takes {nin} input{'s' if nin != 1 else ''}")
         if checked and len(row) != len(checked[0]):
-            raise ValueError(f"X row {i} has {len(row)} values but row 0 has {len(checked[0])} (ragged rows)")
+            raise ValueError(f"{what} {i} has {len(row)} values but row 0 has {len(checked[0])} "
+                             "(ragged rows)")
         values = []
         for j, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise ValueError(f"X row {i}, column {j} is {type(v).__name__} {v!r}, not a number"[:200])
+                raise ValueError(f"{what} {i}, column {j} is {type(v).__name__} {v!r}, not a number"[:200])
             v = float(v)
             if not math.isfinite(v):
-                raise ValueError(f"X row {i}, column {j} is {v!r}: inputs must be finite numbers")
+                raise ValueError(f"{what} {i}, column {j} is {v!r}: inputs must be finite numbers")
             values.append(v)
         checked.append(values)
     return checked
