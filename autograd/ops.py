@@ -27,10 +27,10 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from collections.abc import Callable, Sequence
 
-__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "SELU_SCALE", "SELU_ALPHA"]
+__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "DotOperands", "SELU_SCALE", "SELU_ALPHA"]
 
 SELU_SCALE = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
@@ -96,6 +96,38 @@ class FloatMath:
 
 FLOAT_MATH = FloatMath()
 
+
+class DotOperands(NamedTuple):
+    """dot's operands by role. A dot node stores them flat: all w, then all x, then the bias.
+
+    ``split`` reads that layout, ``pack`` writes it; everything that builds or reads
+    a dot node (the op's rules, ``autograd.dot``, layers, the compiled tape) goes
+    through these two.
+
+    Example:
+        >>> parts = DotOperands.split(["w0", "w1", "x0", "x1", "b"], True)
+        >>> parts.weights, parts.inputs, parts.bias
+        (['w0', 'w1'], ['x0', 'x1'], 'b')
+        >>> parts.pack()
+        ('w0', 'w1', 'x0', 'x1', 'b')
+    """
+
+    weights: Sequence[Any]
+    inputs: Sequence[Any]
+    bias: Any = None
+
+    @classmethod
+    def split(cls, operands: Sequence[Any], has_bias: Any) -> DotOperands:
+        """The operands of a dot node (``has_bias``: its ``arg``) by role."""
+        n = (len(operands) - 1) // 2 if has_bias else len(operands) // 2
+        return cls(operands[:n], operands[n:2 * n], operands[-1] if has_bias else None)
+
+    def pack(self) -> tuple:
+        """The flat operand tuple a dot node stores (the bias last, when there is one)."""
+        if self.bias is None:
+            return (*self.weights, *self.inputs)
+        return (*self.weights, *self.inputs, self.bias)
+
 Forward = Callable[[Any, Sequence[Any], Any], Any]
 LocalGrads = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
 
@@ -111,10 +143,18 @@ class Op:
         local_grads: ``local_grads(m, xs, out, arg) -> (d out/d xs[0], ...)``.
         derivative: the local gradient in words, for docs and graph tooltips.
         arity: the number of operands, or ``None`` for n-ary ops (sum, dot, logsumexp).
+        bilinear: ``None``, or for a bilinear op (dot) the function that splits its
+            operands into weights, inputs and an optional bias (``DotOperands.split``):
+            the op then is ``sum_i w_i x_i (+ b)``, so its local gradients are
+            ``d/dw_i = x_i``, ``d/dx_i = w_i``, ``d/db = 1`` - what JAX's
+            ``defbilinear`` declares. The compiled tape trusts it to run dot nodes as
+            matrix products; a property test checks it against ``local_grads``.
 
     Example:
         >>> OPS["tanh"].derivative
         '1 - tanh(x)^2'
+        >>> OPS["dot"].bilinear([1.0, 2.0, 3.0, 4.0, 5.0], True)
+        DotOperands(weights=[1.0, 2.0], inputs=[3.0, 4.0], bias=5.0)
     """
 
     name: str
@@ -123,6 +163,7 @@ class Op:
     local_grads: LocalGrads
     derivative: str
     arity: int | None = 1
+    bilinear: Callable[[Sequence[Any], Any], DotOperands] | None = None
 
     def format_arg(self, arg: Any) -> str:
         """The text of the op's constant argument (an exponent, a slope), or ``""`` if none.
@@ -163,12 +204,13 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def _define(name: str, symbol: str, derivative: str, arity: int | None = 1):
+def _define(name: str, symbol: str, derivative: str, arity: int | None = 1,
+            bilinear: Callable[[Sequence[Any], Any], DotOperands] | None = None):
     """Register an op from a pair of functions: ``(forward, local_grads)``."""
 
     def register(rules: tuple[Forward, LocalGrads]) -> Op:
         forward, local_grads = rules
-        op = Op(name, symbol, forward, local_grads, derivative, arity)
+        op = Op(name, symbol, forward, local_grads, derivative, arity, bilinear)
         OPS[name] = op
         return op
 
@@ -227,7 +269,7 @@ SUM = _define("sum", "sum", "1 for every operand", None)((
     lambda m, xs, out, arg: (1.0,) * len(xs),
 ))
 # dot: operands are w_1..w_n, x_1..x_n and, when arg is True, a bias b.
-DOT = _define("dot", "dot", "d/dw_i = x_i, d/dx_i = w_i, d/db = 1", None)((
+DOT = _define("dot", "dot", "d/dw_i = x_i, d/dx_i = w_i, d/db = 1", None, bilinear=DotOperands.split)((
     lambda m, xs, arg: _dot_forward(m, xs, arg),
     lambda m, xs, out, arg: _dot_local_grads(xs, arg),
 ))
@@ -238,17 +280,16 @@ LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - max) / sum_j e^
 
 
 def _dot_forward(m: Any, xs: Sequence[Any], has_bias: bool) -> Any:
-    n = (len(xs) - 1) // 2 if has_bias else len(xs) // 2
-    products = list(map(operator.mul, xs[:n], xs[n:2 * n]))
+    weights, inputs, bias = DotOperands.split(xs, has_bias)
+    products = list(map(operator.mul, weights, inputs))
     if has_bias:
-        products.append(xs[-1])
+        products.append(bias)
     return m.total(products)
 
 
 def _dot_local_grads(xs: Sequence[Any], has_bias: bool) -> tuple:
-    n = (len(xs) - 1) // 2 if has_bias else len(xs) // 2
-    weights, inputs = xs[:n], xs[n:2 * n]
-    return (*inputs, *weights, 1.0) if has_bias else (*inputs, *weights)
+    weights, inputs, _ = DotOperands.split(xs, has_bias)
+    return DotOperands(inputs, weights, 1.0 if has_bias else None).pack()
 
 
 def _logsumexp_forward(m: Any, xs: Sequence[Any]) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import autograd
 from autograd import Parameter, Value
-from autograd.ops import OPS
+from autograd.ops import OPS, DotOperands
 from autograd.value import apply_nary
 
 from .activations import ActivationSpec, resolve_activation
@@ -114,7 +114,7 @@ class Neuron(_ScopedByIndex, Module):
         with autograd.scope(self._scope_name):
             # autograd.dot(self.w, inputs, bias=self.b) without re-checking operands
             # that are Values already: this line runs once per neuron per sample.
-            total = apply_nary(DOT, (*self.w, *inputs, self.b), True)
+            total = apply_nary(DOT, DotOperands(self.w, inputs, self.b).pack(), True)
             return self.activation.forward(total)
 
     @classmethod
@@ -307,7 +307,7 @@ class MaxoutUnit(_ScopedByIndex, Module):
         with autograd.scope(self._scope_name):
             best = None
             for piece in self.pieces:
-                z = apply_nary(DOT, (*piece.w, *x, piece.b), True)
+                z = apply_nary(DOT, DotOperands(piece.w, x, piece.b).pack(), True)
                 best = z if best is None else autograd.maximum(best, z)
             return best
 
