@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograd.compile_math import NUMPY_MATH, NumpyMath, numpy_math
+from autograd.compiler.numpy_math import NUMPY_MATH, NumpyMath, numpy_math
 from autograd.ops import FLOAT_MATH
 
 SPECIAL = [np.inf, -np.inf, -0.0, 0.0, np.nan, 1e-310, -1e-310, 5e-324]

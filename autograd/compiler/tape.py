@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .ops import Op
-from .engine import topological_order
-from .value import Value, parents_of
+from ..engine import topological_order
+from ..ops import Op
+from ..value import Constant, Value, parents_of
 
 __all__ = ["Ref", "Instruction", "Tape", "INPUT", "PARAM", "FROZEN", "CONST", "TEMP", "graph_order", "count"]
 
@@ -75,9 +75,48 @@ def graph_order(roots: Sequence[Value], detached: dict[Value, Value]) -> list[Va
             if node._op is not None or node in detached]
 
 
-def count(n: int, word: str) -> str:
-    """``count(1, "input") == "1 input"``, ``count(2, "input") == "2 inputs"``."""
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and the word, in the plural unless ``n`` is 1: the compiler's one plural rule.
+
+    Example:
+        >>> count(1, "input"), count(2, "input"), count(3, "frozen leaf", "frozen leaves")
+        ('1 input', '2 inputs', '3 frozen leaves')
+    """
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+class _Slots:
+    """The operand slot of every leaf of a traced graph, numbered in order of first use."""
+
+    def __init__(self, input_leaves: Sequence[Value], params: Sequence[Value] | None) -> None:
+        self.refs: dict[Value, Ref] = {leaf: Ref(INPUT, i) for i, leaf in enumerate(input_leaves)}
+        self.automatic = params is None  # every captured leaf that is not a Constant is a parameter
+        self.params = [] if params is None else list(params)
+        self.refs.update((p, Ref(PARAM, i)) for i, p in enumerate(self.params))
+        self.frozen: list[Value] = []
+        self.constants: list[float] = []
+        self._constant_refs: dict[Any, Ref] = {}
+
+    def ref(self, node: Value) -> Ref:
+        """The slot of a node already met, else a new slot for a leaf met for the first time."""
+        ref = self.refs.get(node)
+        if ref is not None:
+            return ref
+        if isinstance(node, Constant):  # bake its number in (equal numbers share a slot)
+            number = node._data
+            key = number if number != 0.0 else repr(number)  # keep 0.0 and -0.0 apart
+            ref = self._constant_refs.get(key)
+            if ref is None:
+                ref = self._constant_refs[key] = Ref(CONST, len(self.constants))
+                self.constants.append(number)
+        elif self.automatic:
+            ref = Ref(PARAM, len(self.params))
+            self.params.append(node)
+        else:
+            ref = Ref(FROZEN, len(self.frozen))
+            self.frozen.append(node)
+        self.refs[node] = ref
+        return ref
 
 
 class Tape:
@@ -131,55 +170,22 @@ class Tape:
         ``params=None`` makes every captured leaf that is not a ``Constant`` a
         parameter, in order of first use.
         """
-        from .value import Constant
-
-        slots: dict[Value, Ref] = {leaf: Ref(INPUT, i) for i, leaf in enumerate(input_leaves)}
-        automatic = params is None
-        params = [] if automatic else list(params)
-        for i, p in enumerate(params):
-            slots[p] = Ref(PARAM, i)
-        frozen: list[Value] = []
-        constants: list[float] = []
-        constant_slot: dict[Any, Ref] = {}
-
-        def leaf_slot(leaf: Value) -> Ref:
-            """A slot for a leaf met for the first time: numbered in order of first use."""
-            if isinstance(leaf, Constant):  # bake its number in (equal numbers share a slot)
-                number = leaf._data
-                key = number if number != 0.0 else repr(number)  # keep 0.0 and -0.0 apart
-                ref = constant_slot.get(key)
-                if ref is None:
-                    ref = constant_slot[key] = Ref(CONST, len(constants))
-                    constants.append(number)
-            elif automatic:
-                ref = Ref(PARAM, len(params))
-                params.append(leaf)
-            else:
-                ref = Ref(FROZEN, len(frozen))
-                frozen.append(leaf)
-            slots[leaf] = ref
-            return ref
-
+        slots = _Slots(input_leaves, params)
         instructions: list[Instruction] = []
         for node in graph_order(outputs, detached):
             source = detached.get(node)
             operands = (source,) if source is not None else parents_of(node)
-            refs = []
-            for operand in operands:
-                ref = slots.get(operand)
-                refs.append(ref if ref is not None else leaf_slot(operand))
+            refs = tuple(slots.ref(operand) for operand in operands)
             target = len(instructions)
             if source is not None:
-                instructions.append(Instruction(target, None, tuple(refs), None, node._scope))
+                instructions.append(Instruction(target, None, refs, None, node._scope))
             else:
-                instructions.append(Instruction(target, node._op, tuple(refs), node._arg, node._scope))
-            slots[node] = Ref(TEMP, target)
-        for node in outputs:  # a leaf returned as it is
-            if node not in slots:
-                leaf_slot(node)
+                instructions.append(Instruction(target, node._op, refs, node._arg, node._scope))
+            slots.refs[node] = Ref(TEMP, target)
+        output_refs = [slots.ref(node) for node in outputs]  # a leaf may be returned as it is
         labels = [leaf.label for leaf in input_leaves]
-        return cls(input_names, input_shapes, labels, params, frozen, constants, instructions,
-                   [slots[o] for o in outputs], output_shape)
+        return cls(input_names, input_shapes, labels, slots.params, slots.frozen, slots.constants,
+                   instructions, output_refs, output_shape)
 
     # -- reading it -----------------------------------------------------------------
     def __len__(self) -> int:
@@ -240,11 +246,11 @@ class Tape:
         """
         op, operands = instruction.op, instruction.operands
         name = instruction.name
-        if op is not None and op.name == "dot":
-            n = len(operands) // 2
-            text = f"dot [{self.names(operands[:n])}] . [{self.names(operands[n:2 * n])}]"
-            if instruction.arg:
-                text += f" + {self.name(operands[-1])}"
+        if op is not None and op.bilinear is not None:
+            weights, inputs, bias = op.bilinear(operands, instruction.arg)
+            text = f"{name} [{self.names(weights)}] . [{self.names(inputs)}]"
+            if bias is not None:
+                text += f" + {self.name(bias)}"
         else:
             if instruction.arg is not None and op is not None and op.arity is not None:
                 name += f"[{instruction.arg:g}]"
@@ -255,7 +261,7 @@ class Tape:
         header = (f"# tape: {count(len(self.input_labels), 'input')}, "
                   f"{count(len(self.params), 'parameter')}, ")
         if self.frozen:
-            header += f"{count(len(self.frozen), 'frozen leaf')}, ".replace("leafs", "leaves")
+            header += f"{count(len(self.frozen), 'frozen leaf', 'frozen leaves')}, "
         header += (f"{count(len(self.constants), 'constant')} -> "
                    f"{count(len(self.outputs), 'output')}, {count(len(self), 'instruction')}")
         lines = [header, "# inputs: " + (", ".join(self.input_labels) or "none")]

@@ -1,0 +1,273 @@
+"""Compiled functions: run a compiled tape on batches of NumPy arrays.
+
+:func:`autograd.compile` returns a :class:`CompiledFunction`; calling it runs the
+program forward over a batch, :meth:`CompiledFunction.value_and_grad` also runs it
+backward. Inputs are checked (shapes, numbers, NaN) before anything runs.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..value import Value
+from .numpy_math import RAISE_ON_DOMAIN_ERRORS, NumpyMath
+from .program import Program
+from .run import BoundProgram
+from .tape import Tape, count
+
+__all__ = ["CompiledFunction", "TapeGradients", "as_number_array"]
+
+_CACHED_BATCH_SIZES = 8
+
+
+class TapeGradients(NamedTuple):
+    """What :meth:`CompiledFunction.value_and_grad` returns.
+
+    Attributes:
+        outputs: the function's outputs, shape ``(batch,) + output_shape``.
+        param_grads: one gradient per parameter (ordered as ``compiled.params``),
+            summed over the batch (each sample weighted by ``output_grad``).
+        input_grads: with ``wrt_inputs=True``, one array per input shaped like it
+            (per-sample gradients); else ``None``.
+    """
+
+    outputs: np.ndarray
+    param_grads: np.ndarray
+    input_grads: tuple[np.ndarray, ...] | None
+
+
+class CompiledFunction:
+    """A traced function, compiled: call it on batches of NumPy arrays.
+
+    Attributes:
+        tape: the instructions (``print(compiled.tape)``).
+        program: how they run: grouped by level and op, layers as matrix products
+            (``print(compiled.program)``).
+        params: the parameter Values, in the order of ``param_grads``.
+        dtype: the working precision.
+
+    ``compiled(*batch)`` returns the outputs; :meth:`value_and_grad` also runs the
+    backward pass. The compiled function reuses its buffers between calls, so one
+    instance should not be called from two threads at once.
+    """
+
+    def __init__(self, tape: Tape, math: NumpyMath) -> None:
+        self.tape = tape
+        self.program = Program(tape)
+        self.params: list[Value] = tape.params
+        self.dtype = math.dtype
+        self.input_names = tape.input_names
+        self.input_shapes = tape.input_shapes
+        self.output_shape = tape.output_shape
+        self._bound: dict[int, BoundProgram] = {}
+        self._input_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
+
+    def __repr__(self) -> str:
+        inputs = ", ".join(f"{n}{list(s) if s else ''}" for n, s in zip(self.input_names, self.input_shapes))
+        return (f"<CompiledFunction({inputs}) -> {list(self.output_shape) or 'scalar'}: "
+                f"{count(len(self.tape), 'instruction')} in {count(len(self.program.groups), 'step')}, "
+                f"{count(len(self.params), 'parameter')}, {self.dtype.name}>")
+
+    # -- parameters ---------------------------------------------------------------
+    def parameter_array(self) -> np.ndarray:
+        """The parameters' current data as a new array (in ``params`` order).
+
+        Example:
+            >>> import autograd
+            >>> w = autograd.Parameter(0.5)
+            >>> autograd.compile(lambda x: w * x, (1.0,)).parameter_array()
+            array([0.5])
+        """
+        return np.array([p._data for p in self.params], dtype=self.dtype)
+
+    def set_parameters(self, values: Any) -> None:
+        """Write an array of parameter values back into the parameter Values' ``.data``.
+
+        Example:
+            >>> import autograd
+            >>> w = autograd.Parameter(0.5)
+            >>> f = autograd.compile(lambda x: w * x, (1.0,)); f.set_parameters([2.0]); w.data
+            2.0
+        """
+        values = self._check_param_array(values)
+        for p, v in zip(self.params, values.tolist()):
+            p.data = v
+
+    def _check_param_array(self, values: Any) -> np.ndarray:
+        array = np.asarray(values)
+        if array.shape != (len(self.params),):
+            raise ValueError(f"params must be an array of {len(self.params)} numbers (one per "
+                             f"parameter), got shape {array.shape}")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"params must be numbers, got dtype {array.dtype}")
+        return array
+
+    # -- running it ---------------------------------------------------------------
+    def __call__(self, *inputs: Any, params: Any = None) -> np.ndarray:
+        """The outputs for a batch: shape ``(batch,) + output_shape``.
+
+        Example:
+            >>> import numpy as np, autograd
+            >>> square = autograd.compile(lambda x: x * x, (0.0,))
+            >>> square(np.array([1.0, 2.0, 3.0]))
+            array([1., 4., 9.])
+        """
+        with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
+            bound = self._load(inputs, params)
+            bound.forward()
+        return self._shape_outputs(bound)
+
+    def value_and_grad(self, *inputs: Any, params: Any = None, output_grad: Any = None,
+                       wrt_inputs: bool = False) -> TapeGradients:
+        """Forward and backward over a batch: outputs, parameter gradients (summed), input gradients.
+
+        Args:
+            inputs: one array per argument of the traced function, each with a batch
+                dimension in front: shape ``(batch,) + example shape``.
+            params: parameter values to use instead of the Values' ``.data``
+                (an array in ``compiled.params`` order).
+            output_grad: the gradient to seed each output of each sample with
+                (default 1: the gradient of the sum of all outputs). A number
+                (``1 / batch`` gives the mean) or an array broadcastable to the outputs.
+            wrt_inputs: also return d/d(input) for every sample.
+
+        Example:
+            >>> import numpy as np, autograd
+            >>> w = autograd.Parameter(3.0)
+            >>> f = autograd.compile(lambda x: w * x * x, (0.0,))
+            >>> r = f.value_and_grad(np.array([1.0, 2.0]), output_grad=0.5, wrt_inputs=True)
+            >>> r.param_grads, r.input_grads
+            (array([2.5]), (array([3., 6.]),))
+        """
+        with np.errstate(**RAISE_ON_DOMAIN_ERRORS):  # once for the whole call
+            bound = self._load(inputs, params)
+            bound.forward()
+            self._backward(bound, output_grad, wrt_inputs)
+        outputs = self._shape_outputs(bound)
+        batch = bound.batch_size
+        param_grads = bound.shared_grads[:len(self.params)].copy()
+        input_grads = None
+        if wrt_inputs:
+            rows = self._input_rows
+            input_grads = tuple(
+                bound.batched_grads[rows[i]:rows[i + 1]].T.reshape((batch,) + shape).copy()
+                for i, shape in enumerate(self.input_shapes))
+        return TapeGradients(outputs, param_grads, input_grads)
+
+    def _backward(self, bound: BoundProgram, output_grad: Any, wrt_inputs: bool) -> None:
+        """Check ``output_grad`` and run the backward pass with it as the outputs' seeds."""
+        batch = bound.batch_size
+        n_outputs = len(self.tape.outputs)
+        if output_grad is None:
+            seed: Any = 1.0
+        elif isinstance(output_grad, numbers.Real) and not isinstance(output_grad, bool):
+            seed = float(output_grad)
+        else:
+            given = np.asarray(output_grad, dtype=self.dtype)
+            try:
+                seed = np.broadcast_to(given, (batch,) + self.output_shape).reshape(batch, n_outputs)
+            except ValueError:
+                raise ValueError(f"output_grad of shape {given.shape} does not broadcast to the "
+                                 f"outputs' shape {(batch,) + self.output_shape}") from None
+        bound.backward(seed, wrt_inputs)
+
+    def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
+        return bound.outputs().reshape((bound.batch_size,) + self.output_shape)
+
+    def _load(self, inputs: Sequence[Any], params: Any) -> BoundProgram:
+        """Check the batch, and put it and the parameters into a bound program's buffers.
+
+        Runs under the tape's errstate: a number too large for the dtype raises.
+        """
+        arrays, batch = self._check_inputs(inputs)
+        bound = self._bound_for(batch)
+        what = "the inputs"
+        try:
+            rows = self._input_rows
+            for i, array in enumerate(arrays):
+                what = f"input {self.input_names[i]!r}"
+                if i in self.program.in_place:  # read where it is, by the layers that use it
+                    bound.arguments[i] = array.reshape(batch, -1).astype(self.dtype, copy=False)
+                elif rows[i + 1] - rows[i] == 1:
+                    bound.batched_values[rows[i]] = array.reshape(batch)
+                else:
+                    bound.batched_values[rows[i]:rows[i + 1]] = array.reshape(batch, -1).T
+            what = "the parameters"
+            self._write_parameters(bound.shared_values, params)
+        except FloatingPointError:
+            raise ValueError(f"{what}: a number too large for {self.dtype.name}") from None
+        return bound
+
+    def _write_parameters(self, shared_values: np.ndarray, params: Any) -> None:
+        n = len(self.params)
+        if params is None:
+            shared_values[:n] = [p._data for p in self.params]
+        elif isinstance(params, np.ndarray) and params.shape == (n,) and params.dtype.kind == "f":
+            shared_values[:n] = params
+        else:
+            shared_values[:n] = self._check_param_array(params)
+        frozen = self.tape.frozen
+        if frozen:
+            shared_values[n:n + len(frozen)] = [f._data for f in frozen]
+
+    def _bound_for(self, batch: int) -> BoundProgram:
+        """The bound program for a batch size: the most recent sizes are kept (see __init__)."""
+        bound = self._bound.get(batch)
+        if bound is None:
+            if len(self._bound) >= _CACHED_BATCH_SIZES:
+                self._bound.pop(next(iter(self._bound)))
+            bound = self._bound[batch] = self.program.bind(batch, self.dtype)
+        return bound
+
+    def _check_inputs(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], int]:
+        """The inputs as arrays of numbers with the traced shapes and one batch size, and that size."""
+        names, shapes = self.input_names, self.input_shapes
+        if len(inputs) != len(names):
+            raise TypeError(f"this compiled function takes {count(len(names), 'batched input')} "
+                            f"({', '.join(names) or 'none'}), got {len(inputs)}")
+        arrays = []
+        batch = None
+        for name, shape, given in zip(names, shapes, inputs):
+            array = given if isinstance(given, np.ndarray) else as_number_array(name, given)
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"input {name!r} must hold numbers, got dtype {array.dtype}")
+            if array.ndim != len(shape) + 1 or array.shape[1:] != shape:
+                expected = ", ".join(["batch", *map(str, shape)]) + ("," if not shape else "")
+                raise ValueError(f"input {name!r} must have shape ({expected}) with one row per "
+                                 f"sample, got {array.shape}")
+            if batch is None:
+                batch = array.shape[0]
+            elif array.shape[0] != batch:
+                raise ValueError(f"inputs have different batch sizes: {names[0]!r} has {batch} "
+                                 f"rows, {name!r} has {array.shape[0]}")
+            if array.dtype.kind == "f" and _has_nan(array):
+                row = int(np.argwhere(np.isnan(array))[0][0])
+                raise ValueError(f"input {name!r} contains NaN (sample {row})")
+            arrays.append(array)
+        if batch == 0:
+            raise ValueError("the batch is empty: give at least one sample")
+        return arrays, 1 if batch is None else batch
+def _has_nan(array: np.ndarray) -> bool:
+    """Whether any entry is NaN: x . x is NaN exactly then (squares never cancel), in one BLAS call."""
+    flat = array.reshape(-1)
+    try:
+        return bool(np.isnan(np.dot(flat, flat)))
+    except FloatingPointError:  # the squares overflowed (the tape's errstate raises): look closer
+        return bool(np.isnan(array).any())
+
+
+
+def as_number_array(name: str, given: Any) -> np.ndarray:
+    """``given`` as a NumPy array of numbers, or a clear error naming the input."""
+    try:
+        array = np.asarray(given)
+    except ValueError:
+        raise ValueError(f"input {name!r} is ragged: every row must have the same length") from None
+    if array.dtype == object:
+        raise TypeError(f"input {name!r} must be an array of numbers, got {type(given).__name__} "
+                        "holding non-numbers (or rows of different lengths)")
+    return array
