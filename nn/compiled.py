@@ -18,7 +18,6 @@ traced: the tape would freeze one draw. It is refused with a ``ValueError``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from collections.abc import Sequence
 
@@ -26,6 +25,7 @@ import numpy as np
 
 import autograd
 from autograd import Value
+from autograd.ops import FLOAT_MATH
 from autograd.compiler import CompiledFunction
 
 from .activations import RReLU
@@ -114,8 +114,8 @@ class CompiledLossAndGrad:
         for parameter, gradient in zip(self.parameters, result.param_grads.tolist()):
             parameter.grad = gradient
         losses = result.outputs[:, 0].tolist()
-        # the eager step's arithmetic: sum (exactly rounded past 8 terms), mean, penalty
-        total = losses[0] if batch == 1 else (math.fsum(losses) if batch > 8 else sum(losses, 0.0))
+        # the eager step's arithmetic: the sum op's own total (FloatMath.total), mean, penalty
+        total = losses[0] if batch == 1 else FLOAT_MATH.total(losses)
         if self.reduction == "mean" and batch > 1:
             total = total * (1.0 / batch)
         if self.l2:

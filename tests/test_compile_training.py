@@ -122,6 +122,19 @@ def test_compiled_step_has_the_eager_step_contract():
         CompiledLossAndGrad(model, "mse", reduction="median")
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_the_compiled_step_sums_the_losses_as_the_eager_step_bit_for_bit(seed):
+    # 17 per-sample losses: the same floats must give the same total, not one within 1e-9
+    rng = np.random.default_rng(seed)
+    model = nn.MLP(3, [4, 2], activation="tanh", init=1.0, seed=seed)
+    xs, ys = rng.normal(size=(17, 3)) * 3.0, rng.normal(size=(17, 2)) * 3.0
+    step = CompiledLossAndGrad(model, "squared_error", reduction="sum")
+    result = step(xs.tolist(), ys.tolist())
+    losses = step.compiled.value_and_grad(xs, ys).outputs[:, 0].tolist()
+    eager_total = autograd.sum([autograd.Value(loss) for loss in losses]).data
+    assert result.loss == eager_total
+
+
 def test_random_activations_are_refused_while_training():
     model = nn.MLP(2, [3, 1], activation="rrelu", seed=0)
     with pytest.raises(ValueError, match="RReLU in training mode"):
