@@ -155,7 +155,8 @@ class OpGroup(Group):
 
     @property
     def title(self) -> str:
-        return self.op.name + (f"[{self.arg:g}]" if self.arg is not None and not self.nary else "")
+        arg_text = self.op.format_arg(self.arg)
+        return f"{self.op.name}[{arg_text}]" if arg_text else self.op.name
 
     def operand_accesses(self) -> list[tuple[int, np.ndarray]]:
         return list(zip(self.spaces, self.idx))

@@ -252,8 +252,9 @@ class Tape:
             if bias is not None:
                 text += f" + {self.name(bias)}"
         else:
-            if instruction.arg is not None and op is not None and op.arity is not None:
-                name += f"[{instruction.arg:g}]"
+            arg_text = "" if op is None else op.format_arg(instruction.arg)
+            if arg_text:
+                name += f"[{arg_text}]"
             text = f"{name} {self.names(operands)}"
         return f"t{instruction.target} = {text}"
 
