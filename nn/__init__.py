@@ -12,15 +12,18 @@ from __future__ import annotations
 from . import init
 from .activations import (ACTIVATIONS, ELU, SELU, Activation, Identity, Lambda, LeakyReLU, PReLU,
                           ReLU, RReLU, Sigmoid, Sign, Sin, Sinc, SoftExponential, Softplus, Softsign,
-                          Step, Tanh, log_softmax, resolve_activation, softmax)
-from .layers import MLP, Layer, Maxout, MaxoutUnit, Neuron
+                          Step, Tanh, resolve_activation)
+from .functional import log_softmax, softmax
+from .layers import MLP, Layer, Neuron, Sequential
+from .maxout import Maxout, MaxoutUnit
 from .losses import (LOSSES, Loss, binary_cross_entropy, binary_cross_entropy_with_logits,
                      cross_entropy, hinge, l2_penalty, mse, resolve_loss, squared_error)
-from .module import Module, Sequential
+from .module import Module
 from .optim import SGD, Adam, ExponentialDecay, LinearDecay, Optimizer
 from .perceptron import Perceptron, PerceptronHistory, perceptron_trick
 from .recurrent import Elman, Jordan, Recurrent, Unrolled, sequence_loss
-from .serialization import FORMAT, VERSION, ModelFileError, load, read_model_file, save
+from .registry import MODULES, load, register_module, save
+from .serialization import FORMAT, VERSION, ModelFileError, read_model_file
 from .train import (BatchResult, Evaluation, History, LossAndGrad, check_data, evaluate, fit,
                     gradcheck, predict)
 
@@ -41,5 +44,6 @@ __all__ = [
     "fit", "History", "LossAndGrad", "BatchResult", "evaluate", "Evaluation", "predict",
     "check_data", "gradcheck", "PerceptronHistory", "perceptron_trick",
     # files
-    "save", "load", "read_model_file", "ModelFileError", "FORMAT", "VERSION",
+    "save", "load", "read_model_file", "ModelFileError", "FORMAT", "VERSION", "MODULES",
+    "register_module",
 ]

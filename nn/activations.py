@@ -15,15 +15,13 @@ Example:
     >>> from autograd import Value
     >>> resolve_activation("sigmoid")(Value(0.0)).data
     0.5
-    >>> [round(p.data, 4) for p in softmax([Value(1.0), Value(2.0), Value(3.0)])]
-    [0.09, 0.2447, 0.6652]
 """
 
 from __future__ import annotations
 
 import random
 from typing import Any, Union
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import autograd
 from autograd import Parameter, Value
@@ -33,8 +31,7 @@ from .module import Module
 
 __all__ = ["Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
            "ELU", "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step",
-           "Sign", "Lambda", "ACTIVATIONS", "ActivationSpec", "resolve_activation", "softmax",
-           "log_softmax"]
+           "Sign", "Lambda", "ACTIVATIONS", "ActivationSpec", "resolve_activation"]
 
 
 class Activation(Module):
@@ -491,27 +488,3 @@ def _build(name: str, options: dict[str, Any], rng: random.Random | None) -> Act
         return cls(**options)
     except TypeError as error:
         raise ValueError(f"bad options for activation {name!r}: {error}") from None
-
-
-def softmax(values: Sequence[Value | float]) -> list[Value]:
-    """exp(x_i - logsumexp(x)) for each x_i: probabilities, stable for any inputs.
-
-    Example:
-        >>> from autograd import Value
-        >>> [round(p.data, 12) for p in softmax([Value(1000.0), Value(1000.0)])]
-        [0.5, 0.5]
-    """
-    return [value.exp() for value in log_softmax(values)]
-
-
-def log_softmax(values: Sequence[Value | float]) -> list[Value]:
-    """x_i - logsumexp(x): log-probabilities, stable for any inputs.
-
-    Example:
-        >>> from autograd import Value
-        >>> round(log_softmax([Value(0.0), Value(0.0)])[0].data, 6)
-        -0.693147
-    """
-    values = [autograd.as_value(v) for v in values]
-    total = autograd.logsumexp(values)
-    return [value - total for value in values]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import autograd
 from autograd import Parameter, Value
@@ -20,14 +20,40 @@ from autograd.value import apply_nary
 
 from .activations import ActivationSpec, resolve_activation
 from .init import InitSpec, Seed, make_rng, resolve_init
-from .module import Module, Sequential
+from .module import Module
+from .registry import build_module, count_parameters, register_module
 
-__all__ = ["Neuron", "Layer", "MLP", "Maxout", "MaxoutUnit", "as_inputs"]
+__all__ = ["Neuron", "Layer", "MLP", "Sequential", "as_inputs", "positive_int", "weighted_sum",
+           "ScopedByIndex"]
 
 DOT = OPS["dot"]  # operands w_1..w_n, x_1..x_n, b: one node per neuron sum
 
 
-def _positive_int(what: str, n: Any) -> int:
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
+    """w . x + b as ONE dot node, for operands that are Values already.
+
+    ``autograd.dot(weights, inputs, bias=bias)`` without re-checking every operand:
+    this runs once per neuron per sample, and the checks cost 40-75% of it
+    (measured: 1.00 s vs 1.76 s for 100k two-input sums).
+
+    Example:
+        >>> weighted_sum([Value(2.0)], [Value(3.0)], Value(1.0)).data
+        7.0
+    """
+    return apply_nary(DOT, DotOperands(weights, inputs, bias).pack(), True)
+
+
+def positive_int(what: str, n: Any) -> int:
+    """``n`` as an int if it is a positive integer, else ``ValueError`` naming ``what``.
+
+    Example:
+        >>> positive_int("nin", 3)
+        3
+        >>> positive_int("nout", 0)
+        Traceback (most recent call last):
+        ...
+        ValueError: nout must be a positive int, got 0
+    """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
     return int(n)
@@ -50,7 +76,7 @@ def as_inputs(x: Any, nin: int, owner: str) -> list[Value]:
     return [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(x)]
 
 
-class _ScopedByIndex:
+class ScopedByIndex:
     """A module whose nodes are tagged with the scope ``"{scope_kind} {index}"``.
 
     ``index`` is its place in its parent (``None`` when standalone: the scope is then
@@ -72,7 +98,8 @@ class _ScopedByIndex:
         self._scope_name = self.scope_kind if index is None else f"{self.scope_kind} {index}"
 
 
-class Neuron(_ScopedByIndex, Module):
+@register_module
+class Neuron(ScopedByIndex, Module):
     """activation(w . x + b) with ``nin`` weights and a bias.
 
     Args:
@@ -98,7 +125,7 @@ class Neuron(_ScopedByIndex, Module):
 
     def __init__(self, nin: int, activation: ActivationSpec = "sigmoid", *, init: InitSpec = "uniform",
                  seed: Seed = None, fan_out: int = 1) -> None:
-        self.nin = _positive_int("nin", nin)
+        self.nin = positive_int("nin", nin)
         rng = make_rng(seed)
         initializer = resolve_init(init)
         self.w = [Parameter(initializer.weight(rng, self.nin, fan_out), f"w{i}") for i in range(self.nin)]
@@ -112,10 +139,7 @@ class Neuron(_ScopedByIndex, Module):
     def _forward(self, inputs: list[Value]) -> Value:
         """The forward pass on inputs already checked and made Values (by its layer)."""
         with autograd.scope(self._scope_name):
-            # autograd.dot(self.w, inputs, bias=self.b) without re-checking operands
-            # that are Values already: this line runs once per neuron per sample.
-            total = apply_nary(DOT, DotOperands(self.w, inputs, self.b).pack(), True)
-            return self.activation.forward(total)
+            return self.activation.forward(weighted_sum(self.w, inputs, self.b))
 
     @classmethod
     def from_weights(cls, weights: Sequence[float], bias: float,
@@ -131,14 +155,21 @@ class Neuron(_ScopedByIndex, Module):
         neuron.load_state_dict({**dict(zip(names, weights)), "b": bias, **_extra_state(neuron)})
         return neuron
 
+    config_fields = ("nin", "activation")
+
     def config(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation.spec()}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        return positive_int("nin", config["nin"]) + 1 + _activation_parameters(config["activation"])
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, activation={self.activation.describe()}"
 
 
-class Layer(_ScopedByIndex, Module):
+@register_module
+class Layer(ScopedByIndex, Module):
     """``nout`` neurons that all see the same ``nin`` inputs; returns a list of ``nout`` Values.
 
     Example:
@@ -153,8 +184,8 @@ class Layer(_ScopedByIndex, Module):
 
     def __init__(self, nin: int, nout: int, activation: ActivationSpec = "sigmoid", *,
                  init: InitSpec = "uniform", seed: Seed = None) -> None:
-        self.nin = _positive_int("nin", nin)
-        self.nout = _positive_int("nout", nout)
+        self.nin = positive_int("nin", nin)
+        self.nout = positive_int("nout", nout)
         rng = make_rng(seed)
         self.neurons = [Neuron(self.nin, activation, init=init, seed=rng, fan_out=self.nout)
                         for _ in range(self.nout)]
@@ -182,9 +213,16 @@ class Layer(_ScopedByIndex, Module):
         layer.load_state_dict({**_layer_state("", weights, biases), **_extra_state(layer)})
         return layer
 
+    config_fields = ("nin", "nout", "activation")
+
     def config(self) -> dict[str, Any]:
         return {"type": "Layer", "nin": self.nin, "nout": self.nout,
                 "activation": self.neurons[0].activation.spec()}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nin, nout = positive_int("nin", config["nin"]), positive_int("nout", config["nout"])
+        return nout * (nin + 1 + _activation_parameters(config["activation"]))
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, activation={self.neurons[0].activation.describe()}"
@@ -192,6 +230,73 @@ class Layer(_ScopedByIndex, Module):
     _repr_children = False
 
 
+@register_module
+class Sequential(Module):
+    """Modules applied one after another; each gets the previous one's outputs.
+
+    Each member's graph nodes are tagged with the scope ``"layer {i}"``.
+
+    Example:
+        >>> net = Sequential(Layer(2, 3, activation="relu", seed=0),
+        ...                  Layer(3, 1, activation="identity", seed=1))
+        >>> len(net([1.0, -1.0])), net.nin, net.nout
+        (1, 2, 1)
+    """
+
+    config_fields = ("layers",)
+
+    def __init__(self, *layers: Module) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential takes Modules, argument {i} is {type(layer).__name__}")
+            if hasattr(layer, "index"):
+                layer.index = i
+        self.layers = list(layers)
+
+    @property
+    def nin(self) -> int | None:
+        return getattr(self.layers[0], "nin", None) if self.layers else None
+
+    @property
+    def nout(self) -> int | None:
+        return getattr(self.layers[-1], "nout", None) if self.layers else None
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Sequential:
+        return cls(*[build_module(layer) for layer in _layer_configs(config)])
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        return sum(count_parameters(layer) for layer in _layer_configs(config))
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+
+def _layer_configs(config: Mapping[str, Any]) -> list[Any]:
+    layers = config["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise ValueError("Sequential needs a non-empty list of layers")
+    return layers
+
+
+def _activation_parameters(spec: Any) -> int:
+    """How many learnable parameters (PReLU's slope...) one instance of an activation has."""
+    return len(resolve_activation(spec).parameters())
+
+
+@register_module
 class MLP(Sequential):
     """A multilayer perceptron: layers of sizes ``nouts`` after ``nin`` inputs.
 
@@ -212,12 +317,12 @@ class MLP(Sequential):
     def __init__(self, nin: int, nouts: Sequence[int] | int, activation: ActivationSpec = "sigmoid",
                  output_activation: ActivationSpec | None = None, *, init: InitSpec = "uniform",
                  seed: Seed = None) -> None:
-        nin = _positive_int("nin", nin)
+        nin = positive_int("nin", nin)
         if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
             nouts = [nouts]
         if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
             raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}")
-        nouts = [_positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        nouts = [positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         if not nouts:
             raise ValueError("an MLP needs at least one layer: nouts is empty")
         rng = make_rng(seed)
@@ -266,10 +371,29 @@ class MLP(Sequential):
         model.load_state_dict({**state, **_extra_state(model)})
         return model
 
+    config_fields = ("nin", "nouts", "activation", "output_activation")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MLP:
+        # Its fields are its constructor's arguments (Sequential's from_config reads "layers").
+        return cls(**{key: value for key, value in config.items() if key != "type"})
+
     def config(self) -> dict[str, Any]:
         return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
                 "activation": self.layers[0].neurons[0].activation.spec(),
                 "output_activation": self.layers[-1].neurons[0].activation.spec()}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nouts = config["nouts"]
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError("an MLP's nouts must be a non-empty list of layer sizes")
+        sizes = [positive_int("nin", config["nin"])]
+        sizes += [positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        hidden = _activation_parameters(config["activation"])
+        output = _activation_parameters(config["output_activation"])
+        return sum(nout * (nin + 1 + (output if i == len(nouts) - 1 else hidden))
+                   for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])))
 
     def extra_repr(self) -> str:
         hidden = self.layers[0].neurons[0].activation.describe()
@@ -278,79 +402,6 @@ class MLP(Sequential):
         if output != hidden:
             text += f", output_activation={output}"
         return text + f", parameters={len(self.parameters())}"
-
-
-class MaxoutUnit(_ScopedByIndex, Module):
-    """One maxout unit: max(w1 . x + b1, ..., wk . x + bk) over ``pieces`` linear pieces.
-
-    Example:
-        >>> unit = MaxoutUnit(2, pieces=2, seed=0)
-        >>> unit.pieces[0].load_state_dict({"w.0": 1, "w.1": 0, "b": 0})
-        >>> unit.pieces[1].load_state_dict({"w.0": -1, "w.1": 0, "b": 0})
-        >>> unit([-3.0, 5.0]).data  # max(x0, -x0) = |x0|
-        3.0
-    """
-
-    scope_kind = "neuron"
-
-    def __init__(self, nin: int, pieces: int = 2, *, init: InitSpec = "uniform", seed: Seed = None,
-                 fan_out: int = 1) -> None:
-        self.nin = _positive_int("nin", nin)
-        count = _positive_int("pieces", pieces)
-        rng = make_rng(seed)
-        self.pieces = [Neuron(self.nin, "identity", init=init, seed=rng, fan_out=fan_out)
-                       for _ in range(count)]
-        self.index = None
-
-    def forward(self, x: Sequence[Value | float]) -> Value:
-        x = as_inputs(x, self.nin, "MaxoutUnit")
-        with autograd.scope(self._scope_name):
-            best = None
-            for piece in self.pieces:
-                z = apply_nary(DOT, DotOperands(piece.w, x, piece.b).pack(), True)
-                best = z if best is None else autograd.maximum(best, z)
-            return best
-
-    def extra_repr(self) -> str:
-        return f"nin={self.nin}, pieces={len(self.pieces)}"
-
-    _repr_children = False
-
-
-class Maxout(_ScopedByIndex, Module):
-    """A layer of ``nout`` maxout units (docs/course.md, section 5): max(w1 . x + b1, w2 . x + b2) each.
-
-    Example:
-        >>> layer = Maxout(3, 4, pieces=2, seed=0)
-        >>> len(layer([1.0, 2.0, 3.0])), len(layer.parameters())  # 4 units x 2 pieces x (3 + 1)
-        (4, 32)
-    """
-
-    scope_kind = "layer"
-
-    def __init__(self, nin: int, nout: int, pieces: int = 2, *, init: InitSpec = "uniform",
-                 seed: Seed = None) -> None:
-        self.nin = _positive_int("nin", nin)
-        self.nout = _positive_int("nout", nout)
-        rng = make_rng(seed)
-        self.units = [MaxoutUnit(self.nin, pieces, init=init, seed=rng, fan_out=self.nout)
-                      for _ in range(self.nout)]
-        for j, unit in enumerate(self.units):
-            unit.index = j
-        self.index = None
-
-    def forward(self, x: Sequence[Value | float]) -> list[Value]:
-        inputs = as_inputs(x, self.nin, "Maxout")
-        with autograd.scope(self._scope_name):
-            return [unit(inputs) for unit in self.units]
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Maxout", "nin": self.nin, "nout": self.nout, "pieces": len(self.units[0].pieces)}
-
-    def extra_repr(self) -> str:
-        return f"nin={self.nin}, nout={self.nout}, pieces={len(self.units[0].pieces)}"
-
-    _repr_children = False
 
 
 def _matrix_shape(what: str, matrix: Sequence[Sequence[float]]) -> tuple[int, int]:

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 import autograd
 from autograd import Value
 
+from .module import Module
+
 __all__ = ["squared_error", "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "hinge", "l2_penalty", "Loss", "LOSSES", "resolve_loss", "LossSpec"]
 
@@ -177,8 +179,6 @@ def l2_penalty(weights: Any, strength: float) -> Value:
         >>> l2_penalty(n, 0.5).data  # 0.5 * (9 + 9): the bias is not penalised
         9.0
     """
-    from .module import Module
-
     values = weights.weights() if isinstance(weights, Module) else list(weights)
     if not values:
         return autograd.Constant(0.0)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from pathlib import Path
-from typing import Any, Union
+from typing import Any, ClassVar
 from collections.abc import Iterator, Mapping
 
 from autograd import Parameter
 
-__all__ = ["Module", "Sequential", "PathLike"]
+from .serialization import (PathLike, describe_architecture, failure, first_difference, read_model_file,
+                            write_model_file)
 
-PathLike = Union[str, Path]
+__all__ = ["Module", "PathLike"]
 
 
 class Module:
@@ -216,6 +216,12 @@ class Module:
         for name, parameter in named.items():
             parameter.data = values[name]
 
+    # -- architecture and files -----------------------------------------------------
+    # A module that nn.load can rebuild lists the keys of its config() here (besides
+    # "type"), defines from_config and parameter_count, and is @register_module'd.
+    config_fields: ClassVar[tuple[str, ...]] = ()
+    optional_config_fields: ClassVar[tuple[str, ...]] = ()
+
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data: enough to rebuild the model with :func:`nn.load`.
 
@@ -225,6 +231,35 @@ class Module:
             {'type': 'Neuron', 'nin': 2, 'activation': 'tanh'}
         """
         return {"type": type(self).__name__}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Module:
+        """A new module from a :meth:`config` dict; ``ValueError`` if bad. Its parameters
+        are then set by the loader.
+
+        By default the config's fields are the constructor's keyword arguments;
+        override it where they are not.
+
+        Example:
+            >>> from nn import Layer
+            >>> Layer.from_config({"type": "Layer", "nin": 2, "nout": 3, "activation": "relu"})
+            Layer(nin=2, nout=3, activation=relu)
+        """
+        return cls(**{key: value for key, value in config.items() if key != "type"})
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """How many parameters :meth:`from_config` would make, found WITHOUT making them.
+
+        It checks the config's values as it goes, so a file declaring a huge model is
+        refused before anything is allocated.
+
+        Example:
+            >>> from nn import Layer
+            >>> Layer.parameter_count({"type": "Layer", "nin": 2, "nout": 3, "activation": "relu"})
+            9
+        """
+        raise NotImplementedError(f"{cls.__name__} does not say how many parameters its config makes")
 
     def save(self, path: PathLike) -> None:
         """Write the architecture and every parameter to a JSON file (atomically).
@@ -239,27 +274,33 @@ class Module:
             >>> other.state_dict() == model.state_dict()
             True
         """
-        from .serialization import save
-
-        save(self, path)
+        write_model_file(path, self.config(), self.state_dict())
 
     def load(self, path: PathLike) -> None:
         """Load parameters saved by :meth:`save` into this model, checking the architecture.
 
         Never unpickles or evaluates anything. A missing, truncated, mismatched or
-        malformed file raises an error naming the problem and leaves the model unchanged
-        (``FileNotFoundError`` or :class:`nn.ModelFileError`, a ``ValueError``).
+        malformed file raises :class:`nn.ModelFileError` (a ``ValueError``; for a
+        missing file also a ``FileNotFoundError``) naming the problem, and leaves the
+        model unchanged.
 
         Example:
             >>> from nn import Neuron
             >>> Neuron(2).load("no/such/model.json")
             Traceback (most recent call last):
             ...
-            FileNotFoundError: no model file at 'no/such/model.json'
+            nn.serialization.ModelFileNotFoundError: no model file at 'no/such/model.json'
         """
-        from .serialization import load_into
-
-        load_into(self, path)
+        document = read_model_file(path)
+        expected = self.config()
+        found = document["architecture"]
+        if found != expected:
+            raise failure(path, f"the file holds {describe_architecture(found)} but this model is "
+                                f"{describe_architecture(expected)}{first_difference(found, expected)}")
+        try:
+            self.load_state_dict(document["parameters"])
+        except (TypeError, ValueError) as error:
+            raise failure(path, str(error)) from None
 
     # -- display ---------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -276,50 +317,6 @@ class Module:
         for name, child in children:
             lines.extend(_indent(f"({name}): {child!r}").splitlines())
         return "\n".join(lines)
-
-
-class Sequential(Module):
-    """Modules applied one after another; each gets the previous one's outputs.
-
-    Each member's graph nodes are tagged with the scope ``"layer {i}"``.
-
-    Example:
-        >>> from nn import Layer, Sequential
-        >>> net = Sequential(Layer(2, 3, activation="relu", seed=0),
-        ...                  Layer(3, 1, activation="identity", seed=1))
-        >>> len(net([1.0, -1.0])), net.nin, net.nout
-        (1, 2, 1)
-    """
-
-    def __init__(self, *layers: Module) -> None:
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential takes Modules, argument {i} is {type(layer).__name__}")
-            if hasattr(layer, "index"):
-                layer.index = i
-        self.layers = list(layers)
-
-    @property
-    def nin(self) -> int | None:
-        return getattr(self.layers[0], "nin", None) if self.layers else None
-
-    @property
-    def nout(self) -> int | None:
-        return getattr(self.layers[-1], "nout", None) if self.layers else None
-
-    def forward(self, x: Any) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
-
-    def __getitem__(self, i: int) -> Module:
-        return self.layers[i]
-
-    def __len__(self) -> int:
-        return len(self.layers)
 
 
 def _indent(text: str) -> str:
@@ -339,3 +336,4 @@ def _checked_number(name: str, value: Any) -> float:
     if not math.isfinite(number):
         raise ValueError(f"parameter {name!r} must be finite, got {number!r}")
     return number
+

@@ -17,6 +17,7 @@ import autograd
 
 from .init import InitSpec, Seed
 from .layers import Neuron
+from .registry import register_module
 from .train import _check_inputs
 
 __all__ = ["Perceptron", "PerceptronHistory", "perceptron_trick"]
@@ -70,6 +71,7 @@ class PerceptronHistory:
         return len(self.errors)
 
 
+@register_module
 class Perceptron(Neuron):
     """A single step unit, step(w . x + b) (or ``activation="sign"``), learned by the perceptron rule.
 

@@ -37,7 +37,7 @@ from autograd import Constant, Value
 
 from .activations import ActivationSpec
 from .init import InitSpec, Seed, make_rng
-from .layers import Layer, _positive_int, as_inputs
+from .layers import Layer, positive_int, as_inputs
 from .losses import LossSpec, resolve_loss
 from .module import Module
 
@@ -98,9 +98,9 @@ class Recurrent(Module):
     def __init__(self, nin: int, nhidden: int, nout: int, activation: ActivationSpec = "tanh",
                  output_activation: ActivationSpec = "identity", *, init: InitSpec = "uniform",
                  seed: Seed = None, truncate: int | None = None) -> None:
-        self.nin = _positive_int("nin", nin)
-        self.nhidden = _positive_int("nhidden", nhidden)
-        self.nout = _positive_int("nout", nout)
+        self.nin = positive_int("nin", nin)
+        self.nhidden = positive_int("nhidden", nhidden)
+        self.nout = positive_int("nout", nout)
         rng = make_rng(seed)
         self.hidden = Layer(self.nin + self.ncontext, self.nhidden, activation, init=init, seed=rng)
         self.output = Layer(self.nhidden, self.nout, output_activation, init=init, seed=rng)
@@ -119,7 +119,7 @@ class Recurrent(Module):
 
     @truncate.setter
     def truncate(self, steps: int | None) -> None:
-        self._truncate = None if steps is None else _positive_int("truncate", steps)
+        self._truncate = None if steps is None else positive_int("truncate", steps)
 
     def _context(self, hidden: list[Value], outputs: list[Value]) -> list[Value]:
         raise NotImplementedError

@@ -151,3 +151,33 @@ def test_loss_objects_judge_correctness():
     assert nn.LOSSES["cross_entropy"].is_correct([0.1, 3.0, 0.2], 1)
     assert nn.LOSSES["cross_entropy"].is_correct([0.1, 3.0, 0.2], [0.0, 1.0, 0.0])
     assert nn.LOSSES["mse"].is_correct([1.0], [1.0]) is None
+
+
+# One reference per Loss in nn.LOSSES, keyed by its name: the tests iterate the registry
+# (aliases included), so a new loss without a reference fails them.
+def _bce(a, y):
+    return -math.fsum(t * math.log(p) + (1 - t) * math.log(1 - p) for p, t in zip(a, y))
+
+
+LOSS_REFERENCE = {
+    "squared_error": ([0.2, 0.9], [0.0, 1.0],
+                      lambda a, y: 0.5 * math.fsum((p - t) ** 2 for p, t in zip(a, y))),
+    "mse": ([0.2, 0.9], [0.0, 1.0], lambda a, y: math.fsum((p - t) ** 2 for p, t in zip(a, y)) / len(a)),
+    "bce": ([0.2, 0.9], [0.0, 1.0], _bce),
+    "bce_logits": ([-0.4, 1.3], [0.0, 1.0],
+                   lambda z, y: _bce([1 / (1 + math.exp(-v)) for v in z], y)),
+    "cross_entropy": ([0.5, -1.0, 2.0], 2,
+                      lambda z, k: math.log(math.fsum(math.exp(v) for v in z)) - z[k]),
+    "hinge": ([0.3, -2.0], [1.0, -1.0], lambda s, y: math.fsum(max(0.0, 1 - t * v) for v, t in zip(s, y))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(nn.LOSSES))
+def test_every_registered_loss_matches_its_reference_value_and_gradient(name):
+    loss = nn.LOSSES[name]
+    assert loss.name in LOSS_REFERENCE, f"add a reference for the loss {loss.name!r} to this file"
+    outputs, target, reference = LOSS_REFERENCE[loss.name]
+    assert nn.resolve_loss(name) is loss
+    value = loss([Value(o) for o in outputs], target).data
+    assert value == pytest.approx(reference(outputs, target), rel=1e-12)
+    assert bool(autograd.gradcheck(lambda *a: loss(list(a), target), [Value(o) for o in outputs]))

@@ -5,7 +5,9 @@ import pickle
 
 import pytest
 
+import autograd
 import nn
+import nn.registry
 from nn import ModelFileError
 
 
@@ -42,25 +44,76 @@ def test_the_file_records_format_version_architecture_and_every_parameter(saved)
     assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("build", [
-    lambda: nn.MLP(2, [16, 16, 1], activation="relu", output_activation="identity", seed=1),
+# One example per registered module type: the test below iterates nn.MODULES, so a new
+# type registered anywhere fails it until it has an example here.
+EXAMPLES = {
+    "MLP": lambda: nn.MLP(2, [16, 16, 1], activation="relu", output_activation="identity", seed=1),
+    "Layer": lambda: nn.Layer(3, 2, activation="tanh", seed=1),
+    "Neuron": lambda: nn.Neuron(4, activation="elu", seed=1),
+    "Perceptron": lambda: nn.Perceptron(2, init=0.5),
+    "Maxout": lambda: nn.Maxout(2, 3, pieces=3, seed=1),
+    "Sequential": lambda: nn.Sequential(nn.Maxout(2, 3, pieces=3, seed=1),
+                                        nn.Layer(3, 1, activation="identity", seed=1)),
+}
+VARIANTS = [
     lambda: nn.MLP(3, [4, 2], activation=nn.Sigmoid(c=2.0), output_activation="leaky_relu", seed=1),
     lambda: nn.MLP(2, [3, 1], activation="prelu", seed=1),
     lambda: nn.MLP(2, [3, 1], activation="soft_exponential", seed=1),
-    lambda: nn.Layer(3, 2, activation="tanh", seed=1),
-    lambda: nn.Neuron(4, activation="elu", seed=1),
-    lambda: nn.Perceptron(2, init=0.5),
-    lambda: nn.Sequential(nn.Maxout(2, 3, pieces=3, seed=1), nn.Layer(3, 1, activation="identity", seed=1)),
-])
-def test_nn_load_rebuilds_every_builtin_architecture(tmp_path, build):
+    lambda: nn.Sequential(nn.Sequential(nn.Layer(2, 2, activation="prelu", seed=2)), nn.Neuron(2, seed=3)),
+]
+
+
+def test_every_registered_module_type_has_an_example():
+    missing = sorted(set(nn.MODULES) - set(EXAMPLES))
+    assert not missing, f"add an example for {missing} to EXAMPLES in this file"
+    assert all(type(EXAMPLES[name]()).__name__ == name for name in nn.MODULES)
+
+
+@pytest.mark.parametrize("build", [EXAMPLES[name] for name in sorted(nn.MODULES)] + VARIANTS)
+def test_nn_load_rebuilds_every_registered_architecture(tmp_path, build):
     model = build()
     path = tmp_path / "m.json"
     model.save(path)
     loaded = nn.load(path)
     assert type(loaded) is type(model)
     assert loaded.config() == model.config() and loaded.state_dict() == model.state_dict()
+    assert nn.registry.count_parameters(model.config()) == len(model.parameters())
     x = [0.25] * model.nin
     assert _same_outputs(loaded(x), model(x))
+
+
+def test_a_module_type_can_register_itself_and_round_trip(tmp_path):
+    @nn.register_module
+    class Offset(nn.Module):
+        config_fields = ("n",)
+
+        def __init__(self, n):
+            self.n = n
+            self.shift = [autograd.Parameter(0.0, f"s{i}") for i in range(n)]
+
+        def forward(self, x):
+            return [a + s for a, s in zip(x, self.shift)]
+
+        def config(self):
+            return {"type": "Offset", "n": self.n}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(config["n"])
+
+        @classmethod
+        def parameter_count(cls, config):
+            return config["n"]
+
+    try:
+        model = nn.Sequential(nn.Layer(2, 2, seed=0), Offset(2))
+        model.layers[1].shift[1].data = 0.5
+        model.save(tmp_path / "offset.json")
+        assert nn.load(tmp_path / "offset.json").state_dict() == model.state_dict()
+        with pytest.raises(ValueError, match="another module type named 'Layer'"):
+            nn.register_module(type("Layer", (nn.Module,), {}))
+    finally:
+        del nn.MODULES["Offset"]
 
 
 def _same_outputs(a, b):
@@ -179,6 +232,8 @@ def test_a_missing_file_and_a_directory(tmp_path):
     model = nn.Neuron(2, seed=0)
     with pytest.raises(FileNotFoundError, match="no model file at"):
         model.load(tmp_path / "nope.json")
+    with pytest.raises(ModelFileError, match="no model file at"):
+        model.load(tmp_path / "nope.json")
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "nope.json")
     with pytest.raises(ModelFileError, match="is not a file"):
@@ -192,6 +247,10 @@ def test_a_missing_file_and_a_directory(tmp_path):
     ({"type": "Neuron", "nin": -2, "activation": "relu"}, "nin must be a positive int"),
     ({"type": "Neuron", "nin": 2, "activation": "__import__('os')"}, "unknown activation"),
     ({"type": "Sequential", "layers": []}, "non-empty list"),
+    ({"type": "Layer", "nin": 2, "nout": 3, "activation": "relu"},
+     "declares 9 parameters but the file holds 0"),
+    ({"type": "MLP", "nin": 2, "nouts": 3, "activation": "relu", "output_activation": "relu"},
+     "nouts must be a non-empty list"),
 ])
 def test_nn_load_refuses_architectures_it_cannot_build(tmp_path, architecture, message):
     path = tmp_path / "m.json"
