@@ -24,8 +24,9 @@ from .perceptron import Perceptron, PerceptronHistory, perceptron_trick
 from .recurrent import Elman, Jordan, Recurrent, Unrolled, sequence_loss
 from .registry import MODULES, load, register_module, save
 from .serialization import FORMAT, VERSION, ModelFileError, read_model_file
-from .train import (BatchResult, Evaluation, History, LossAndGrad, check_data, evaluate, fit,
-                    gradcheck, predict)
+from .checks import check_data, check_inputs
+from .step import BatchResult, BatchStep, LossAndGrad
+from .train import Evaluation, History, evaluate, fit, gradcheck, predict
 
 __all__ = [
     # modules
@@ -41,8 +42,8 @@ __all__ = [
     # optimizers
     "Optimizer", "SGD", "Adam", "LinearDecay", "ExponentialDecay",
     # training
-    "fit", "History", "LossAndGrad", "BatchResult", "evaluate", "Evaluation", "predict",
-    "check_data", "gradcheck", "PerceptronHistory", "perceptron_trick",
+    "fit", "History", "LossAndGrad", "BatchStep", "BatchResult", "evaluate", "Evaluation", "predict",
+    "check_data", "check_inputs", "gradcheck", "PerceptronHistory", "perceptron_trick",
     # files
     "save", "load", "read_model_file", "ModelFileError", "FORMAT", "VERSION", "MODULES",
     "register_module",

@@ -25,18 +25,14 @@ import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.ops import FLOAT_MATH
 from autograd.compiler import CompiledFunction
 
 from .activations import RReLU
-from .losses import LossSpec, l2_penalty, resolve_loss
+from .losses import LossSpec, l2_penalty
 from .module import Module
+from .step import BatchResult, BatchStep, output_list
 
 __all__ = ["CompiledLossAndGrad", "compile_model"]
-
-
-def _output_list(outputs: Any) -> list[Value]:
-    return [outputs] if isinstance(outputs, Value) else list(outputs)
 
 
 def _refuse_random(model: Module) -> None:
@@ -64,13 +60,13 @@ def compile_model(model: Module, dtype: str = "float64") -> CompiledFunction:
     was_training = model.training
     model.eval()
     try:
-        return autograd.compile(lambda x: _output_list(model(x)), ([0.0] * nin,), model.parameters(),
+        return autograd.compile(lambda x: output_list(model(x)), ([0.0] * nin,), model.parameters(),
                                 dtype=dtype)
     finally:
         model.train(was_training)
 
 
-class CompiledLossAndGrad:
+class CompiledLossAndGrad(BatchStep):
     """:class:`nn.LossAndGrad` on a compiled tape: traced on the first batch, then a batch at a time.
 
     Calling it with a batch (input rows and checked targets) returns the batch's
@@ -88,23 +84,14 @@ class CompiledLossAndGrad:
 
     def __init__(self, model: Module, loss: LossSpec, l2: float = 0.0, reduction: str = "mean",
                  dtype: str = "float64") -> None:
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        super().__init__(model, loss, l2, reduction)
         _refuse_random(model)
-        self.model = model
-        self.loss = resolve_loss(loss)
-        self.l2 = float(l2)
-        self.reduction = reduction
         self.dtype = dtype
-        self.parameters = model.parameters()
-        self.weights = model.weights()
         self.compiled: CompiledFunction | None = None
         self._classes = 0  # > 0: targets are class indices, given to the tape one-hot
         self._seeds: dict[int, np.ndarray] = {}
 
-    def __call__(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> Any:
-        from .train import BatchResult
-
+    def __call__(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> BatchResult:
         inputs = np.asarray(xs, dtype=float)
         if self.compiled is None:
             self.compiled = self._trace(inputs[0], ys[0])
@@ -113,13 +100,7 @@ class CompiledLossAndGrad:
         result = self.compiled.value_and_grad(inputs, targets, output_grad=self._seed(batch))
         for parameter, gradient in zip(self.parameters, result.param_grads.tolist()):
             parameter.grad = gradient
-        losses = result.outputs[:, 0].tolist()
-        # the eager step's arithmetic: the sum op's own total (FloatMath.total), mean, penalty
-        total = losses[0] if batch == 1 else FLOAT_MATH.total(losses)
-        if self.reduction == "mean" and batch > 1:
-            total = total * (1.0 / batch)
-        if self.l2:
-            total = total + float(result.outputs[0, 1])
+        total = self.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
         return BatchResult(total, result.outputs[:, 2:].tolist())
 
     # -- the traced function ------------------------------------------------------------
@@ -132,7 +113,7 @@ class CompiledLossAndGrad:
         loss, l2, weights, model = self.loss, self.l2, self.weights, self.model
 
         def per_sample(x: list[Value], target: Any) -> list[Value]:
-            outputs = _output_list(model(x))
+            outputs = output_list(model(x))
             value = loss(outputs, target if isinstance(target, list) else [target])
             penalty = l2_penalty(weights, l2) if l2 else autograd.Constant(0.0)
             return [value, penalty, *outputs]

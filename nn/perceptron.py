@@ -18,7 +18,7 @@ import autograd
 from .init import InitSpec, Seed
 from .layers import Neuron
 from .registry import register_module
-from .train import _check_inputs
+from .checks import check_inputs
 
 __all__ = ["Perceptron", "PerceptronHistory", "perceptron_trick"]
 
@@ -122,7 +122,7 @@ class Perceptron(Neuron):
             >>> p.learn([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 1]).errors
             [1, 2, 1, 0]
         """
-        rows = _check_inputs(self, X)
+        rows = check_inputs(self, X)
         labels = list(Y)
         if len(labels) != len(rows):
             raise ValueError(f"X has {len(rows)} rows but Y has {len(labels)}: one label per row")
