@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _install_check  # noqa: F401  (first: refuses a folder mixed with HIPS autograd)
 from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import BackwardStep, backward_steps, backpropagate, grad, topological_order
 from .gradcheck import GradcheckResult, gradcheck, numerical_grad
@@ -29,7 +30,7 @@ from .value import (Constant, OverflowValueError, Parameter, TracingError, Value
                     dot, logsumexp, maximum, minimum)
 from .value import sum as sum  # autograd.sum; kept out of __all__ (see below)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # the only place; pyproject.toml reads it
 
 __all__ = [
     "Value", "Parameter", "Constant", "as_value", "dot", "logsumexp", "maximum",

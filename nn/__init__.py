@@ -9,6 +9,7 @@ Example (the course's exercise 1, part 1):
 
 from __future__ import annotations
 
+from . import _autograd_check  # noqa: F401  (first: the autograd below must be chainrule's)
 from . import init
 from .activations import (ACTIVATIONS, ELU, SELU, Activation, Identity, Lambda, LeakyReLU, PReLU,
                           ReLU, RReLU, Sigmoid, Sign, Sin, Sinc, SoftExponential, Softplus, Softsign,
