@@ -37,7 +37,8 @@ __all__ = [
     "minimum", "grad", "backward_steps", "BackwardStep", "backpropagate", "topological_order",
     "no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "gradcheck",
     "GradcheckResult", "numerical_grad", "OPS", "Op", "TracingError", "OverflowValueError",
-    "draw", "render", "render_steps", "Graph", "GraphTooLargeError", "__version__",
+    "draw", "render", "render_steps", "Graph", "GraphTooLargeError", "explore", "Explorer",
+    "__version__",
 ]
 # `sum` and `compile` are left out of __all__ so that `from autograd import *`
 # never shadows Python's builtins; use autograd.sum and autograd.compile.
@@ -45,7 +46,8 @@ __all__ = [
 # Rendering and compilation build on the core; they load on first use so that
 # `import autograd` stays light and never needs graphviz or NumPy.
 _LAZY = {"draw": "drawing", "render": "drawing", "render_steps": "drawing", "Graph": "drawing",
-         "GraphTooLargeError": "drawing", "compile": "compiler"}
+         "GraphTooLargeError": "drawing", "explore": "drawing", "Explorer": "drawing",
+         "compile": "compiler"}
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ from .value import Value
 
 __all__ = ["main"]
 
-DRAWING_SUFFIXES = ("svg", "png", "pdf", "dot", "gv")
+DRAWING_SUFFIXES = ("svg", "png", "pdf", "html", "dot", "gv")
 
 EXAMPLES = """examples:
   python -m autograd "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         values = _assignments(arguments.assignments)
         suffix = arguments.output.rpartition(".")[2].lower() if "." in arguments.output else ""
         if not arguments.no_draw and suffix not in DRAWING_SUFFIXES:
-            raise _UsageError(f"-o {arguments.output}: name a .svg, .png, .pdf or .dot file")
+            raise _UsageError(f"-o {arguments.output}: name a .svg, .png, .pdf, .html or .dot file")
         names = variable_names(arguments.expression)
         unused = [name for name in values if name not in names]
         if unused:

@@ -223,7 +223,7 @@ ERRORS = [
     (["x * 2", "x=1", "x=2"], "x is given twice"),
     (["x * 2", "x=1", "q=2"], "q is not used in 'x * 2'"),
     (["log(x)", "x=-1"], "log(x) (column 1): log(-1.0): undefined (math domain error)"),
-    (["x * 2", "x=1", "-o", "graph.txt"], "-o graph.txt: name a .svg, .png, .pdf or .dot file"),
+    (["x * 2", "x=1", "-o", "graph.txt"], "-o graph.txt: name a .svg, .png, .pdf, .html or .dot file"),
     (["x * 2", "x=1", "--rankdir", "RL"], "argument --rankdir: invalid choice"),
     ([], "the following arguments are required"),
 ]

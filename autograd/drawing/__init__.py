@@ -29,9 +29,11 @@ reads only the public properties of ``Value`` and never imports the compiler.
 from __future__ import annotations
 
 from .api import draw, render, render_steps
+from .explorer import Explorer, explore
 from .backends import BACKEND_ENVIRONMENT_VARIABLE, GraphvizNotFoundError, choose_backend
 from .graph import Graph, GraphTooLargeError
 from .options import DEFAULT_MAX_NODES, ROLE_COLOURS
 
-__all__ = ["draw", "render", "render_steps", "Graph", "GraphTooLargeError", "GraphvizNotFoundError",
-           "choose_backend", "ROLE_COLOURS", "DEFAULT_MAX_NODES", "BACKEND_ENVIRONMENT_VARIABLE"]
+__all__ = ["draw", "render", "render_steps", "explore", "Explorer", "Graph", "GraphTooLargeError",
+           "GraphvizNotFoundError", "choose_backend", "ROLE_COLOURS", "DEFAULT_MAX_NODES",
+           "BACKEND_ENVIRONMENT_VARIABLE"]

@@ -10,6 +10,7 @@ from ..engine import backward_steps
 from ..value import Value
 from .backends import FORMATS, layout
 from .dot import draw_plan
+from .explorer import explore
 from .folding import make_plan
 from .graph import Graph
 from .options import DEFAULT_MAX_NODES, NumberFormat, Options, Roots, as_roots, single_root
@@ -75,8 +76,10 @@ def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | N
     """Draw ``root``'s graph (see :func:`draw`) and write it to ``path``; return the path.
 
     The format comes from ``format`` or the path's suffix: ``svg``, ``png``, ``pdf``,
-    or ``dot``/``gv`` for the DOT text (which needs no Graphviz). ``root`` may also be
-    a graph :func:`draw` returned. ``backend`` forces ``"pygraphviz"`` or ``"dot"``.
+    or ``dot``/``gv`` for the DOT text (which needs no Graphviz), or ``html`` for the
+    interactive page of :func:`autograd.explore` (``mode="forward"`` among the options
+    steps through the forward pass). ``root`` may also be a graph :func:`draw`
+    returned. ``backend`` forces ``"pygraphviz"`` or ``"dot"``.
 
     Example:
         >>> import tempfile, pathlib
@@ -89,6 +92,11 @@ def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | N
     """
     path = Path(path)
     chosen = _format_of(path, format)
+    if chosen == "html":
+        if isinstance(root, Graph):
+            raise TypeError("an explorer page steps through a pass, so render needs the Value, "
+                            "not a drawn Graph: render(f, 'graph.html')")
+        return explore(root, backend=backend, **draw_options).save(path)
     if isinstance(root, Graph):
         if draw_options:
             raise TypeError(f"render got a drawn Graph and drawing options {sorted(draw_options)}: "
@@ -141,10 +149,10 @@ def _format_of(path: Path, format: str | None) -> str:
     chosen = (format or path.suffix.lstrip(".")).lower()
     if chosen == "gv":
         chosen = "dot"
-    if chosen not in (*FORMATS, "dot"):
+    if chosen not in (*FORMATS, "dot", "html"):
         where = f"format={format!r}" if format else f"the suffix of {str(path)!r}"
-        raise ValueError(f"cannot tell the file format from {where}: use a .svg, .png, .pdf or "
-                         ".dot path, or format='svg'|'png'|'pdf'|'dot'")
+        raise ValueError(f"cannot tell the file format from {where}: use a .svg, .png, .pdf, .html "
+                         "or .dot path, or format='svg'|'png'|'pdf'|'html'|'dot'")
     return chosen
 
 

@@ -11,13 +11,13 @@ import re
 
 from ..engine import BackwardStep
 from ..value import Value
-from .folding import Plan, advice, role_of
+from .folding import Plan, advice, box_name, op_name, role_of, value_name
 from .gradients import Gradients
 from .graph import Graph
 from .options import (DATA_COLOUR, GRAD_COLOUR, HIGHLIGHT_COLOUR, LOCAL_GRAD_COLOUR, OP_FILL,
                       ROLE_COLOURS, SCOPE_FILL, Options)
 
-__all__ = ["HtmlLabel", "escape", "quote", "attributes", "draw_plan"]
+__all__ = ["HtmlLabel", "escape", "quote", "attributes", "draw_plan", "graph_of"]
 
 COMMUTATIVE = frozenset({"add", "mul", "max", "min"})
 # Characters XML 1.0 forbids (C0 controls but tab and newline, lone surrogates, U+FFFE/F):
@@ -61,7 +61,11 @@ def attributes(pairs: list[tuple[str, str]]) -> str:
 
 def draw_plan(plan: Plan, options: Options, steps: list[BackwardStep]) -> Graph:
     """The :class:`Graph` of ``plan``, with the gradients of ``options.step`` (or ``.grad``)."""
-    gradients = Gradients(plan, options, steps)
+    return graph_of(plan, options, Gradients(plan, options, steps))
+
+
+def graph_of(plan: Plan, options: Options, gradients: Gradients) -> Graph:
+    """The :class:`Graph` of ``plan`` showing ``gradients``' texts."""
     graph = Graph(name="chainrule")
     graph.body.extend(f"\t{kind} [{attributes(pairs)}]\n" for kind, pairs in (
         ("graph", _graph_attributes(options, plan)),
@@ -99,19 +103,6 @@ class Writer:
         self.fmt = options.format_number
         self.roles_drawn: dict[str, None] = {}
         self.op_attributes: dict[tuple, str] = {}  # the same op looks the same: built once
-
-    # -- names ------------------------------------------------------------------
-    @staticmethod
-    def value_name(i: int) -> str:
-        return f"v{i}"
-
-    @staticmethod
-    def op_name(i: int) -> str:
-        return f"o{i}"
-
-    @staticmethod
-    def box_name(instance: int) -> str:
-        return f"s{instance}"
 
     # -- the whole text ---------------------------------------------------------
     def lines(self) -> list[str]:
@@ -189,7 +180,7 @@ class Writer:
             pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
         name = f" {node.label}" if node.label else ""
         pairs.append(("tooltip", f"{role}{name}"))
-        return f"\t{self.value_name(i)} [{attributes(pairs)}]\n"
+        return f"\t{value_name(i)} [{attributes(pairs)}]\n"
 
     def op_line(self, i: int, node: Value, highlight: bool) -> str:
         position = self.plan.folded_constant.get(i)
@@ -198,7 +189,7 @@ class Writer:
         written = self.op_attributes.get(key)
         if written is None:
             written = self.op_attributes[key] = self._op_attributes(node, position, constant, highlight)
-        return f"\t{self.op_name(i)} [{written}]\n"
+        return f"\t{op_name(i)} [{written}]\n"
 
     def _op_attributes(self, node: Value, position: int | None, constant: str | None,
                        highlight: bool) -> str:
@@ -228,7 +219,7 @@ class Writer:
                  ("tooltip", " / ".join(plan.scopes.path_of_instance[instance]))]
         if highlight:
             pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
-        return f"\t{self.box_name(instance)} [{attributes(pairs)}]\n"
+        return f"\t{box_name(instance)} [{attributes(pairs)}]\n"
 
     def legend_line(self) -> str:
         cells = [f'<td bgcolor="{ROLE_COLOURS[role]}" border="1">{role}</td>'
@@ -261,7 +252,7 @@ class Writer:
                 for parent in parents:
                     p = plan.index[parent]
                     if plan.group[p] != group and p not in plan.hidden:
-                        inputs[self.value_name(p)] = None
+                        inputs[value_name(p)] = None
                 continue
             folded = plan.folded_constant.get(i)
             local = gradients.local.get(i)
@@ -282,13 +273,13 @@ class Writer:
                     if current_op == i:
                         pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2")]
                 written = f" [{attributes(pairs)}]" if pairs else ""
-                lines.append(f"\t{self.value_name(p)} -> {self.op_name(i)}{written}\n")
-            lines.append(f"\t{self.op_name(i)} -> {self.value_name(i)}\n")
+                lines.append(f"\t{value_name(p)} -> {op_name(i)}{written}\n")
+            lines.append(f"\t{op_name(i)} -> {value_name(i)}\n")
         for i, group in enumerate(plan.group):
             if group is not None and i not in plan.hidden:
                 inputs = box_inputs.pop(group, None)
                 if inputs is not None:
-                    box = self.box_name(group)
+                    box = box_name(group)
                     lines.extend(f"\t{source} -> {box}\n" for source in inputs)
-                lines.append(f"\t{self.box_name(group)} -> {self.value_name(i)}\n")
+                lines.append(f"\t{box_name(group)} -> {value_name(i)}\n")
         return lines

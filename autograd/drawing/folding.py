@@ -12,7 +12,22 @@ from ..engine import topological_order
 from ..value import Constant, Parameter, Value
 from .options import Options
 
-__all__ = ["Plan", "Scopes", "make_plan", "role_of", "advice"]
+__all__ = ["Plan", "Scopes", "make_plan", "role_of", "advice", "value_name", "op_name", "box_name"]
+
+
+def value_name(i: int) -> str:
+    """The DOT name of node ``i``'s value box (``i`` is its place in topological order)."""
+    return f"v{i}"
+
+
+def op_name(i: int) -> str:
+    """The DOT name of the oval of the op that made node ``i``."""
+    return f"o{i}"
+
+
+def box_name(instance: int) -> str:
+    """The DOT name of a folded scope instance's box."""
+    return f"s{instance}"
 
 
 def role_of(node: Value, is_root: bool) -> str:

@@ -6,7 +6,7 @@ local gradients from the op table, so a picture always agrees with ``backward()`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..engine import BackwardStep
@@ -15,7 +15,7 @@ from ..value import Value
 from .folding import Plan
 from .options import UNKNOWN, Options
 
-__all__ = ["Gradients", "local_grads", "as_float"]
+__all__ = ["Gradients", "BackwardProgress", "local_grads", "as_float"]
 
 
 def as_float(number: Any) -> float:
@@ -51,37 +51,55 @@ class Gradients:
                     self.upstream[i] = as_float(node.grad)
 
     def _from_steps(self, plan: Plan, options: Options, steps: list[BackwardStep]) -> None:
-        order, index = plan.order, plan.index
+        index = plan.index
         step = options.step
         assert step is not None
         if not 0 <= step <= len(steps):
             raise ValueError(f"step must be between 0 and {len(steps)} (the number of backward steps "
                              f"of this graph), got {step}")
-        root = steps[0].node if steps else order[-1]
-        known: dict[int, float] = {index[root]: 1.0 if not steps else as_float(steps[0].upstream)}
-        remaining = [len(c) for c in plan.consumers]
+        progress = BackwardProgress(plan, steps, self.fmt)
         for taken in steps[:step]:
-            n = index[taken.node]
+            progress.advance(taken)
             if options.local_grads is not False:
+                n = index[taken.node]
                 self.local[n] = tuple(as_float(g) for g in taken.local_grads)
                 self.upstream[n] = as_float(taken.upstream)
-            done: set[int] = set()
-            for parent, accumulated in zip(taken.parents, taken.accumulated):
-                p = index[parent]
-                known[p] = as_float(accumulated)
-                if p not in done:
-                    done.add(p)
-                    remaining[p] -= 1
-        self.current = index[steps[step - 1].node] if step else index[root]
+        self.current = index[steps[step - 1].node] if step else progress.root
         self.current_op_done = step > 0  # frame 0 shows the seed, before any op ran
-        self.grad_text = []
-        for i in range(len(order)):
-            if i not in known:
-                self.grad_text.append(UNKNOWN)
-            elif remaining[i] > 0 and i != index[root]:
-                self.grad_text.append(f"{self.fmt(known[i])} + {UNKNOWN}")
-            else:
-                self.grad_text.append(self.fmt(known[i]))
+        self.grad_text = progress.texts
+
+
+class BackwardProgress:
+    """Every node's grad text as the backward steps arrive, one step at a time.
+
+    ``?`` before any use of a node has sent its gradient, ``g + ?`` while some uses
+    still have to, ``g`` once all of them have: the numbers are the engine's own
+    partial sums (``BackwardStep.accumulated``).
+    """
+
+    def __init__(self, plan: Plan, steps: Sequence[BackwardStep], fmt: Callable[[float], str]) -> None:
+        self.index = plan.index
+        self.fmt = fmt
+        root_node = steps[0].node if steps else plan.order[-1]
+        self.root = self.index[root_node]
+        self.known: dict[int, float] = {self.root: as_float(steps[0].upstream) if steps else 1.0}
+        self.remaining = [len(c) for c in plan.consumers]
+        self.texts = [UNKNOWN] * len(plan.order)
+        self.texts[self.root] = fmt(self.known[self.root])
+
+    def advance(self, taken: BackwardStep) -> list[int]:
+        """Take one step; the nodes whose text changed."""
+        changed: dict[int, None] = {}
+        for parent, accumulated in zip(taken.parents, taken.accumulated):
+            p = self.index[parent]
+            if p not in changed:
+                self.remaining[p] -= 1
+            changed[p] = None
+            self.known[p] = as_float(accumulated)
+        for p in changed:
+            waiting = self.remaining[p] > 0 and p != self.root
+            self.texts[p] = f"{self.fmt(self.known[p])} + {UNKNOWN}" if waiting else self.fmt(self.known[p])
+        return list(changed)
 
 
 def local_grads(node: Value) -> Sequence[float]:
