@@ -163,7 +163,7 @@ def test_render_creates_missing_directories(tmp_path):
 
 def test_bad_paths_and_formats(tmp_path):
     f = course_graph()
-    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf, \.html or \.dot"):
         render(f, tmp_path / "graph.txt")
     with pytest.raises(ValueError, match="format='gif'"):
         render(f, tmp_path / "graph.svg", format="gif")
