@@ -38,15 +38,16 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
-        raise _UsageError(f"{message} (see python -m autograd --help)")
+        raise _UsageError(f"{message} (see {self.prog} --help)")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "python -m autograd") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m autograd",
+        prog=prog,
         description="Build the graph of a formula, backpropagate, print d(formula)/d(variable) "
                     "for every variable and draw the graph with its gradients.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES.replace("python -m autograd", prog),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("expression", help='the formula, quoted, e.g. "(x + y) * z"')
     parser.add_argument("assignments", nargs="*", metavar="name=value",
                         help="a number for every variable of the formula, e.g. x=-2")
@@ -82,8 +83,10 @@ def _assignments(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m autograd") -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    ``prog`` is the command's name in its help and errors (``chainrule draw`` runs this too).
 
     Example:
         >>> import tempfile, pathlib
@@ -97,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     try:
-        arguments = _parser().parse_args(argv)
+        arguments = _parser(prog).parse_args(argv)
         values = _assignments(arguments.assignments)
         suffix = arguments.output.rpartition(".")[2].lower() if "." in arguments.output else ""
         if not arguments.no_draw and suffix not in DRAWING_SUFFIXES:
