@@ -19,16 +19,18 @@ chainrule in its own virtual environment.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from . import _install_check  # noqa: F401  (first: refuses a folder mixed with HIPS autograd)
 from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import BackwardStep, backward_steps, backpropagate, grad, topological_order
+from .errors import NonFiniteError, OverflowValueError, TracingError
 from .gradcheck import GradcheckResult, gradcheck, numerical_grad
+from .functions import dot, logsumexp, maximum, minimum
+from .functions import sum as sum  # autograd.sum; kept out of __all__ (see below)
 from .ops import OPS, Op
-from .value import (Constant, OverflowValueError, Parameter, TracingError, Value, as_value,
-                    dot, logsumexp, maximum, minimum)
-from .value import sum as sum  # autograd.sum; kept out of __all__ (see below)
+from .value import Constant, Parameter, Value, as_value
 
 __version__ = "0.2.0.dev0"  # the only place; pyproject.toml reads it
 
@@ -37,8 +39,8 @@ __all__ = [
     "minimum", "grad", "backward_steps", "BackwardStep", "backpropagate", "topological_order",
     "no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "gradcheck",
     "GradcheckResult", "numerical_grad", "OPS", "Op", "TracingError", "OverflowValueError",
-    "draw", "render", "render_steps", "Graph", "GraphTooLargeError", "explore", "Explorer",
-    "__version__",
+    "NonFiniteError", "draw", "render", "render_steps", "Graph", "GraphTooLargeError", "explore",
+    "Explorer", "__version__",
 ]
 # `sum` and `compile` are left out of __all__ so that `from autograd import *`
 # never shadows Python's builtins; use autograd.sum and autograd.compile.
@@ -52,8 +54,6 @@ _LAZY = {"draw": "drawing", "render": "drawing", "render_steps": "drawing", "Gra
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from .drawing import render, render_steps
 from .expr import FUNCTIONS, METHODS, ExpressionError, evaluate, variable_names
 from .value import Value
 
@@ -130,8 +131,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m autograd") ->
 
 
 def _draw(f: Value, arguments: argparse.Namespace) -> int:
-    from .drawing import render, render_steps
-
     options = {"rankdir": arguments.rankdir, "number_format": arguments.number_format}
     try:
         path = render(f, arguments.output, **options)

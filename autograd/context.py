@@ -11,6 +11,8 @@ import functools
 from typing import Any, NamedTuple, TypeVar
 from collections.abc import Callable
 
+from .errors import TracingError
+
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "tracing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,8 +78,6 @@ class no_grad(_StateChange):
 
     def _changed(self, state: RecordingState) -> RecordingState:
         if state.tracing:
-            from .value import TracingError  # value imports this module: import on use
-
             raise TracingError(
                 "no_grad() inside a function that autograd.compile is tracing: the ops in "
                 "it would record no graph, and their results would be frozen into the tape "
@@ -151,7 +151,7 @@ class tracing(_StateChange):
     """Set while :func:`autograd.compile` records a function, and what it records with.
 
     Inside, reading ``Value.data`` (or comparing Values, ``float(v)``, ``if v:``)
-    raises :class:`~autograd.value.TracingError`: a traced graph holds operations,
+    raises :class:`~autograd.errors.TracingError`: a traced graph holds operations,
     not Python's ``if``/``while``, so a branch on data would be frozen into the
     tape for every later input. ``no_grad()`` raises too, and ``Value.detach()``
     reports the cut to ``tracer.detached(source, leaf)`` so the tape can replay it
@@ -164,7 +164,7 @@ class tracing(_StateChange):
         ...     Value(1.0).data
         Traceback (most recent call last):
         ...
-        autograd.value.TracingError: read Value.data while autograd.compile traced ...
+        autograd.errors.TracingError: read Value.data while autograd.compile traced ...
     """
 
     def __init__(self, tracer: Any) -> None:

@@ -13,10 +13,10 @@ from typing import Any, NamedTuple, Union
 from collections.abc import Callable, Iterator, Sequence
 
 from .context import STATE, enable_grad
-from .ops import FLOAT_MATH, Op
-from .value import (Constant, Number, TracingError, Value, as_value, parents_and_data, parents_of,
-                    to_float)
-from .value import sum as value_sum
+from .errors import TracingError, local_grad_error
+from .ops import FLOAT_MATH
+from .value import Constant, Number, Value, as_value, parents_and_data, parents_of, to_float
+from .functions import sum as value_sum
 
 __all__ = ["topological_order", "backpropagate", "backward", "grad", "backward_steps",
            "BackwardStep", "VALUE_MATH"]
@@ -167,7 +167,7 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
             try:
                 dx, dy = op.local_grads(FLOAT_MATH, (x._data, y._data), node._data, node._arg)
             except (ArithmeticError, ValueError) as error:
-                raise _undefined_local_grad(op, (x, y), error) from None
+                raise local_grad_error(op, (x._data, y._data), node._arg, error) from None
             previous = grads.get(x)
             grads[x] = upstream * dx if previous is None else previous + upstream * dx
             previous = grads.get(y)  # after x's update: x * x sums both uses
@@ -180,7 +180,7 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
             else:
                 local = op.local_grads(FLOAT_MATH, inputs, node._data, node._arg)
         except (ArithmeticError, ValueError) as error:
-            raise _undefined_local_grad(op, parents, error) from None
+            raise local_grad_error(op, inputs, node._arg, error) from None
         for parent, local_grad in zip(parents, local):
             contribution = upstream * local_grad
             previous = grads.get(parent)
@@ -188,11 +188,6 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
         if on_step is not None:
             on_step(node, upstream, local, grads)
     return grads
-
-
-def _undefined_local_grad(op: Op, parents: Sequence[Value], error: Exception) -> ValueError:
-    operands = ", ".join(repr(p._data) for p in parents[:6])
-    return ValueError(f"the local gradient of {op.name}({operands}) is undefined ({error})")
 
 
 def backward(root: Value, gradient: Number = 1.0) -> None:

@@ -24,8 +24,9 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Union
 
+from .functions import maximum, minimum
 from .ops import OPS
-from .value import Value, as_value, maximum, minimum
+from .value import Value, as_value
 
 __all__ = ["evaluate", "variable_names", "ExpressionError", "METHODS", "FUNCTIONS",
            "MAX_EXPRESSION_LENGTH"]

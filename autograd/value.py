@@ -10,30 +10,18 @@ from __future__ import annotations
 import numbers
 import operator
 from typing import Any, Union
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from . import ops
 from .context import STATE
+from .errors import OverflowValueError, TracingError, forward_error
 from .ops import FLOAT_MATH, Op
 
 __all__ = ["Value", "Parameter", "Constant", "apply", "apply_nary", "parents_of",
-           "parents_and_data", "sum", "dot", "logsumexp", "maximum", "minimum", "as_value",
-           "TracingError"]
+           "parents_and_data", "as_value", "to_float", "TracingError", "OverflowValueError"]
 
 Number = Union[int, float, bool]
 Operand = Union["Value", int, float]
-
-
-class TracingError(RuntimeError):
-    """Python code read a Value's data while ``autograd.compile`` was tracing.
-
-    A traced graph records operations, not Python's ``if``/``while``: a branch on
-    data would be frozen into the tape for every later input.
-    """
-
-
-class OverflowValueError(OverflowError, ValueError):
-    """An op's result is too large for a float (an OverflowError and a ValueError)."""
 
 
 def to_float(data: Any) -> float:
@@ -303,9 +291,7 @@ class Value:
             >>> y.backward(); x.grad  # accumulates
             12.0
         """
-        from .engine import backward
-
-        backward(self, gradient)
+        _engine().backward(self, gradient)
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0.0 on every node of this graph.
@@ -314,9 +300,7 @@ class Value:
             >>> x = Value(3.0); y = x * x; y.backward(); y.zero_grad(); x.grad
             0.0
         """
-        from .engine import topological_order
-
-        for node in topological_order(self):
+        for node in _engine().topological_order(self):
             node.grad = 0.0
 
     def detach(self) -> Value:
@@ -331,6 +315,18 @@ class Value:
         if tracer is not None:  # autograd.compile replays the cut, not today's number
             tracer.detached(self, leaf)
         return leaf
+
+
+def _engine() -> Any:
+    """The engine module, imported on first use: the core's one late import.
+
+    The engine imports this module (it walks and builds Values), while
+    ``Value.backward()`` and ``zero_grad()`` are the engine's front door, as in
+    PyTorch and micrograd: importing it here, late, is what breaks the circle.
+    """
+    from . import engine
+
+    return engine
 
 
 class Parameter(Value):
@@ -388,9 +384,9 @@ def apply(op: Op, x: Value, y: Value | None = None, arg: Any = None) -> Value:
     try:
         out = op.forward(FLOAT_MATH, inputs, arg)
     except (ArithmeticError, ValueError) as error:
-        raise _forward_error(op, inputs, arg, error) from None
+        raise forward_error(op, inputs, arg, error) from None
     if out != out:
-        raise _forward_error(op, inputs, arg, None)
+        raise forward_error(op, inputs, arg, None)
     return _new_node(Value, out, op, x, y, arg)
 
 
@@ -405,20 +401,13 @@ def apply_nary(op: Op, operands: tuple[Value, ...], arg: Any = None) -> Value:
     try:
         out = op.forward(FLOAT_MATH, inputs, arg)
     except (ArithmeticError, ValueError) as error:
-        raise _forward_error(op, inputs, arg, error) from None
+        raise forward_error(op, inputs, arg, error) from None
     if out != out:
-        raise _forward_error(op, inputs, arg, None)
+        raise forward_error(op, inputs, arg, None)
     return _new_node(Value, out, op, operands, None, arg)
 
 
-def _forward_error(op: Op, inputs: Sequence[float], arg: Any, error: Exception | None) -> Exception:
-    """The error for a forward rule that has no value here, naming op and operands."""
-    where = _describe(op, inputs, arg)
-    if error is None:
-        return ValueError(f"{where} is NaN")
-    if isinstance(error, OverflowError):
-        return OverflowValueError(f"{where}: result too large ({error})")
-    return ValueError(f"{where}: undefined ({error})")
+_forward_error = forward_error  # the compiler's old name for it; use autograd.errors.forward_error
 
 
 def _new_node(kind: type, data: float, op: Op | None, x: Any, y: Any, arg: Any) -> Any:
@@ -471,82 +460,3 @@ def parents_and_data(node: Value) -> tuple[tuple[Value, ...], Sequence[float]]:
     if op.arity == 1:
         return (x,), (x._data,)
     return x, list(map(_data_getter, x))
-
-
-def _describe(op: Op, inputs: Sequence[float], arg: Any) -> str:
-    shown = ", ".join(repr(x) for x in inputs[:6]) + (", ..." if len(inputs) > 6 else "")
-    if arg is not None and op.arity is not None:
-        shown += f"; {arg!r}"
-    return f"{op.name}({shown})"
-
-
-# ---------------------------------------------------------------------------
-# Ops over many operands, each making ONE node.
-# ---------------------------------------------------------------------------
-def sum(values: Iterable[Operand]) -> Value:  # shadows the builtin inside this module only, on purpose
-    """The sum of many values as one node (its local gradients are all 1).
-
-    Example:
-        >>> import autograd
-        >>> autograd.sum([Value(1.0), 2, Value(3.0)]).data
-        6.0
-    """
-    operands = tuple(as_value(v) for v in values)
-    if not operands:
-        return Constant(0.0)
-    return apply_nary(ops.SUM, operands)
-
-
-def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
-    """w . x (+ b) as one node: d/dw_i = x_i, d/dx_i = w_i, d/db = 1.
-
-    Example:
-        >>> import autograd
-        >>> autograd.dot([Value(2.0), Value(-3.0)], [-1.0, -2.0], bias=Value(-3.0)).data
-        1.0
-    """
-    weights, inputs = list(weights), list(inputs)
-    if len(weights) != len(inputs):
-        raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
-    if not weights:
-        raise ValueError("dot needs at least one weight and one input")
-    operands = ops.DotOperands([as_value(v) for v in weights], [as_value(v) for v in inputs],
-                               None if bias is None else as_value(bias))
-    return apply_nary(ops.DOT, operands.pack(), bias is not None)
-
-
-def logsumexp(values: Iterable[Operand]) -> Value:
-    """log(sum(e^x_i)) as one node, stable for any inputs; its gradient is the softmax.
-
-    Example:
-        >>> import autograd
-        >>> round(autograd.logsumexp([Value(1000.0), Value(1000.0)]).data, 6)
-        1000.693147
-    """
-    operands = tuple(as_value(v) for v in values)
-    if not operands:
-        raise ValueError("logsumexp needs at least one value")
-    return apply_nary(ops.LOGSUMEXP, operands)
-
-
-def maximum(a: Operand, b: Operand) -> Value:
-    """The larger of two values; the gradient goes to the larger (the first on a tie).
-
-    Example:
-        >>> import autograd
-        >>> autograd.maximum(Value(2.0), 3).data
-        3.0
-    """
-    return apply(ops.MAX, as_value(a), as_value(b))
-
-
-def minimum(a: Operand, b: Operand) -> Value:
-    """The smaller of two values; the gradient goes to the smaller (the first on a tie).
-
-    Example:
-        >>> import autograd
-        >>> autograd.minimum(Value(2.0), 3).data
-        2.0
-    """
-    return apply(ops.MIN, as_value(a), as_value(b))
-
