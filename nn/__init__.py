@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import _autograd_check  # noqa: F401  (first: the autograd below must be chainrule's)
 from . import init
+from .autoencoder import Autoencoder
 from .activations import (ACTIVATIONS, ELU, SELU, Activation, Identity, Lambda, LeakyReLU, PReLU,
                           ReLU, RReLU, Sigmoid, Sign, Sin, Sinc, SoftExponential, Softplus, Softsign,
                           Step, Tanh, resolve_activation)
@@ -22,6 +23,7 @@ from .losses import (LOSSES, Loss, binary_cross_entropy, binary_cross_entropy_wi
 from .module import Module
 from .optim import SGD, Adam, ExponentialDecay, LinearDecay, Optimizer
 from .perceptron import Perceptron, PerceptronHistory, perceptron_trick
+from .rbm import RBM
 from .recurrent import Elman, Jordan, Recurrent, Unrolled, sequence_loss
 from .registry import MODULES, load, register_module, save
 from .serialization import FORMAT, VERSION, ModelFileError, read_model_file
@@ -32,7 +34,7 @@ from .train import Evaluation, History, evaluate, fit, gradcheck, predict
 __all__ = [
     # modules
     "Module", "Sequential", "Neuron", "Layer", "MLP", "Maxout", "MaxoutUnit", "Perceptron", "init",
-    "Recurrent", "Elman", "Jordan", "Unrolled", "sequence_loss",
+    "Recurrent", "Elman", "Jordan", "Unrolled", "sequence_loss", "Autoencoder", "RBM",
     # activations
     "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU",
     "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step", "Sign", "Lambda",
