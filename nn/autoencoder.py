@@ -16,19 +16,21 @@ Example:
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import autograd
 from autograd import Value
 
 from .activations import ActivationSpec
 from .init import InitSpec, Seed, make_rng
-from .layers import MLP, _positive_int, as_inputs
+from .layers import MLP, positive_int, as_inputs
 from .module import Module
+from .registry import register_module
 
 __all__ = ["Autoencoder"]
 
 
+@register_module
 class Autoencoder(Module):
     """An encoder MLP ``nin -> hidden... -> code`` and its mirror image as decoder.
 
@@ -55,7 +57,7 @@ class Autoencoder(Module):
     def __init__(self, nin: int, hidden: Sequence[int] | int, activation: ActivationSpec = "sigmoid",
                  output_activation: ActivationSpec | None = None, *, init: InitSpec = "uniform",
                  seed: Seed = None) -> None:
-        self.nin = _positive_int("nin", nin)
+        self.nin = positive_int("nin", nin)
         rng = make_rng(seed)
         try:  # the encoder is an MLP whose layer sizes are `hidden`: it checks them
             self.encoder = MLP(self.nin, hidden, activation, init=init, seed=rng)
@@ -99,6 +101,18 @@ class Autoencoder(Module):
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         return self.decode(self.encode(x))
+
+    config_fields = ("nin", "hidden", "activation", "output_activation")
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nin, hidden = positive_int("nin", config["nin"]), config["hidden"]
+        encoder = {"nin": nin, "nouts": hidden, "activation": config["activation"],
+                   "output_activation": config["activation"]}
+        count = MLP.parameter_count(encoder)  # checks hidden first
+        decoder = {"nin": hidden[-1], "nouts": hidden[-2::-1] + [nin], "activation": config["activation"],
+                   "output_activation": config["output_activation"]}
+        return count + MLP.parameter_count(decoder)
 
     def config(self) -> dict[str, Any]:
         return {"type": "Autoencoder", "nin": self.nin, "hidden": self.encoder.nouts,

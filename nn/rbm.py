@@ -33,16 +33,17 @@ import math
 import operator
 import random
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import autograd
 from autograd import Parameter, Value
 from autograd.ops import FLOAT_MATH
 
 from .init import Seed, make_rng
-from .layers import _positive_int, as_inputs
+from .layers import positive_int, as_inputs
 from .module import Module
 from .optim import SGD, Optimizer
+from .registry import register_module
 from .train import History, _check_inputs
 
 __all__ = ["RBM"]
@@ -50,6 +51,7 @@ __all__ = ["RBM"]
 Vector = Sequence[float]
 
 
+@register_module
 class RBM(Module):
     """A restricted Boltzmann machine with binary visible and hidden units.
 
@@ -74,8 +76,8 @@ class RBM(Module):
     _bias_names = ("b", "c")
 
     def __init__(self, nvisible: int, nhidden: int, *, weight_scale: float = 0.01, seed: Seed = None) -> None:
-        self.nvisible = _positive_int("nvisible", nvisible)
-        self.nhidden = _positive_int("nhidden", nhidden)
+        self.nvisible = positive_int("nvisible", nvisible)
+        self.nhidden = positive_int("nhidden", nhidden)
         if not (isinstance(weight_scale, (int, float)) and math.isfinite(weight_scale) and weight_scale >= 0):
             raise ValueError(f"weight_scale must be a finite number >= 0, got {weight_scale!r}")
         rng = make_rng(seed)
@@ -135,7 +137,7 @@ class RBM(Module):
             >>> RBM(4, 2, weight_scale=0).gibbs([1, 1, 1, 1], steps=3, seed=0)
             [0.0, 1.0, 0.0, 0.0]
         """
-        return _chain(self._numbers(), self._visible(v), _positive_int("steps", steps), make_rng(seed))
+        return _chain(self._numbers(), self._visible(v), positive_int("steps", steps), make_rng(seed))
 
     def sample(self, count: int, steps: int = 200, seed: Seed = None,
                start: Sequence[Vector] | None = None, mean: bool = False) -> list[list[float]]:
@@ -151,7 +153,7 @@ class RBM(Module):
             (3, True)
         """
         rng = make_rng(seed)
-        count = _positive_int("count", count)
+        count = positive_int("count", count)
         if start is None:
             chains = [[float(rng.random() < 0.5) for _ in range(self.nvisible)] for _ in range(count)]
         else:
@@ -161,7 +163,7 @@ class RBM(Module):
         numbers = self._numbers()
         samples = []
         for v in chains:
-            v = _chain(numbers, v, _positive_int("steps", steps) - 1, rng)
+            v = _chain(numbers, v, positive_int("steps", steps) - 1, rng)
             probabilities = _down(numbers, _draw(_up(numbers, v), rng))
             samples.append(probabilities if mean else _draw(probabilities, rng))
         return samples
@@ -212,7 +214,7 @@ class RBM(Module):
         rng = make_rng(seed)
         rows = self._rows_of(batch)
         numbers = self._numbers()
-        ends = [_chain(numbers, v, _positive_int("k", k), rng) for v in rows]
+        ends = [_chain(numbers, v, positive_int("k", k), rng) for v in rows]
         data = autograd.sum([self.free_energy(v) for v in rows])
         model = autograd.sum([self.free_energy(v) for v in ends])
         return (data - model) * (1.0 / len(rows))
@@ -233,8 +235,8 @@ class RBM(Module):
         rows = self._rows_of(X)
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-        batch_size = _positive_int("batch_size", batch_size)
-        k = _positive_int("k", k)
+        batch_size = positive_int("batch_size", batch_size)
+        k = positive_int("k", k)
         if optimizer is None:
             optimizer = SGD(self, lr=lr)
         rng = make_rng(seed)
@@ -269,6 +271,14 @@ class RBM(Module):
                     raise ValueError(f"X row {i}, column {j} is {x!r}: an RBM's visible units take "
                                      "values in [0, 1] (binary data or probabilities)")
         return rows
+
+    config_fields = ("nvisible", "nhidden")
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nvisible = positive_int("nvisible", config["nvisible"])
+        nhidden = positive_int("nhidden", config["nhidden"])
+        return nvisible * nhidden + nvisible + nhidden
 
     def config(self) -> dict[str, Any]:
         return {"type": "RBM", "nvisible": self.nvisible, "nhidden": self.nhidden}

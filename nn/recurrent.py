@@ -30,7 +30,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import autograd
 from autograd import Constant, Value
@@ -40,6 +40,7 @@ from .init import InitSpec, Seed, make_rng
 from .layers import Layer, positive_int, as_inputs
 from .losses import LossSpec, resolve_loss
 from .module import Module
+from .registry import register_module
 
 __all__ = ["Recurrent", "Elman", "Jordan", "Unrolled", "sequence_loss", "as_sequence"]
 
@@ -93,8 +94,6 @@ class Recurrent(Module):
     step (``None`` where a step has no target).
     """
 
-    _kind = "Recurrent"
-
     def __init__(self, nin: int, nhidden: int, nout: int, activation: ActivationSpec = "tanh",
                  output_activation: ActivationSpec = "identity", *, init: InitSpec = "uniform",
                  seed: Seed = None, truncate: int | None = None) -> None:
@@ -110,6 +109,11 @@ class Recurrent(Module):
     @property
     def ncontext(self) -> int:
         """How many context units feed back into the hidden layer."""
+        return self.context_size(self.nhidden, self.nout)
+
+    @staticmethod
+    def context_size(nhidden: int, nout: int) -> int:
+        """The number of context units of a net with these sizes."""
         raise NotImplementedError
 
     @property
@@ -181,6 +185,16 @@ class Recurrent(Module):
                              f"values (one per context unit), got {len(state)}")
         return [c if isinstance(c, Value) else Constant(c, f"c{j}") for j, c in enumerate(state)]
 
+    config_fields = ("nin", "nhidden", "nout", "activation", "output_activation")
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nin, nhidden, nout = (positive_int(key, config[key]) for key in ("nin", "nhidden", "nout"))
+        hidden = {"nin": nin + cls.context_size(nhidden, nout), "nout": nhidden,
+                  "activation": config["activation"]}
+        output = {"nin": nhidden, "nout": nout, "activation": config["output_activation"]}
+        return Layer.parameter_count(hidden) + Layer.parameter_count(output)
+
     def config(self) -> dict[str, Any]:
         return {"type": type(self).__name__, "nin": self.nin, "nhidden": self.nhidden,
                 "nout": self.nout, "activation": self.hidden.neurons[0].activation.spec(),
@@ -196,6 +210,7 @@ class Recurrent(Module):
     _repr_children = False
 
 
+@register_module
 class Elman(Recurrent):
     """An Elman network: the context units hold the previous hidden state h_{t-1}.
 
@@ -211,16 +226,15 @@ class Elman(Recurrent):
         Elman(nin=1, nhidden=2, nout=1, activation=tanh, output_activation=identity)
     """
 
-    _kind = "Elman"
-
-    @property
-    def ncontext(self) -> int:
-        return self.nhidden
+    @staticmethod
+    def context_size(nhidden: int, nout: int) -> int:
+        return nhidden
 
     def _context(self, hidden: list[Value], outputs: list[Value]) -> list[Value]:
         return hidden
 
 
+@register_module
 class Jordan(Recurrent):
     """A Jordan network: the context units hold the previous output y_{t-1}.
 
@@ -233,11 +247,9 @@ class Jordan(Recurrent):
         (3, 2)
     """
 
-    _kind = "Jordan"
-
-    @property
-    def ncontext(self) -> int:
-        return self.nout
+    @staticmethod
+    def context_size(nhidden: int, nout: int) -> int:
+        return nout
 
     def _context(self, hidden: list[Value], outputs: list[Value]) -> list[Value]:
         return outputs

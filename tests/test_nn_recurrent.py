@@ -1,5 +1,6 @@
 """Elman and Jordan nets: BPTT against gradcheck and a hand-written NumPy BPTT, scopes, fit, errors."""
 
+import json
 import math
 import re
 import zlib
@@ -288,3 +289,15 @@ def test_a_saved_net_loads_back_into_the_same_architecture(kind, tmp_path):
                               "output_activation": "identity"}
     with pytest.raises(nn.ModelFileError, match="nhidden"):
         NETS[kind](2, 4, 1, activation="sigmoid").load(path)
+    loaded = nn.load(path)
+    assert type(loaded) is NETS[kind] and loaded.state_dict() == net.state_dict()
+
+
+def test_a_file_declaring_a_huge_net_is_refused_before_anything_is_built(tmp_path):
+    path = tmp_path / "net.json"
+    nn.Elman(1, 2, 1, seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["architecture"]["nhidden"] = 10**9
+    path.write_text(json.dumps(document))
+    with pytest.raises(nn.ModelFileError, match="declares .* parameters but the file holds 11"):
+        nn.load(path)
