@@ -44,7 +44,8 @@ from .layers import positive_int, as_inputs
 from .module import Module
 from .optim import SGD, Optimizer
 from .registry import register_module
-from .train import History, _check_inputs
+from .checks import check_inputs
+from .train import History
 
 __all__ = ["RBM"]
 
@@ -264,7 +265,7 @@ class RBM(Module):
         return _vector(v, self.nvisible, "a visible vector")
 
     def _rows_of(self, X: Any) -> list[list[float]]:
-        rows = _check_inputs(self, X)
+        rows = check_inputs(self, X)
         for i, row in enumerate(rows):
             for j, x in enumerate(row):
                 if not 0.0 <= x <= 1.0:
