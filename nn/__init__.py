@@ -29,6 +29,7 @@ from .registry import MODULES, load, register_module, save
 from .serialization import FORMAT, VERSION, ModelFileError, read_model_file
 from .checks import check_data, check_inputs
 from .step import BatchResult, BatchStep, LossAndGrad
+from .torch_bridge import from_torch, to_torch  # torch itself loads on the first call
 from .train import Evaluation, History, evaluate, fit, gradcheck, predict
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     # training
     "fit", "History", "LossAndGrad", "BatchStep", "BatchResult", "evaluate", "Evaluation", "predict",
     "check_data", "check_inputs", "gradcheck", "PerceptronHistory", "perceptron_trick",
+    # PyTorch
+    "to_torch", "from_torch",
     # files
     "save", "load", "read_model_file", "ModelFileError", "FORMAT", "VERSION", "MODULES",
     "register_module",
