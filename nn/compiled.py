@@ -1,46 +1,84 @@
 """Training and inference on the compiled tape (:func:`autograd.compile`).
 
 :class:`CompiledLossAndGrad` is :class:`nn.LossAndGrad` (the per-batch step of
-:func:`nn.fit`) run on a compiled tape: the model and its loss are traced once, on
-the first batch, and every batch after that runs as a few NumPy calls, the whole
-batch at once. It returns what the eager step returns (the batch's loss and the
-model's outputs) and leaves the same gradients in each parameter's ``.grad``, so
-``fit(..., compiled=True)`` keeps the history, progress bar and results of eager
-training (equal to rounding: the tape adds in another order).
+:func:`nn.fit`) run on a compiled tape: the model and its loss are traced once and
+every batch after that runs as a few NumPy calls, the whole batch at once. Called
+on a batch, it returns what the eager step returns (the batch's loss and the
+model's outputs) and leaves the same gradients in each parameter's ``.grad``.
+
+Inside :func:`nn.fit` it goes further: the data are converted to arrays once per
+fit, the parameters live in one NumPy array for the whole fit, the optimizer
+updates that array with its own rule (:meth:`nn.Optimizer.step_arrays`), and the
+parameter Values are written once, at the end (and before each callback). Nothing
+done per epoch grows with the number of parameters beyond the arithmetic itself.
+History, progress bar and results equal eager training's to rounding (the tape
+adds in another order): 1e-9 in the tests.
 
 :func:`compile_model` traces a model's forward for inference: call it on a
 ``(batch, nin)`` array, get a ``(batch, nout)`` array, with the parameters' current
 values at every call.
 
-A model whose forward draws random numbers (``RReLU`` in training mode) cannot be
-traced: the tape would freeze one draw. It is refused with a ``ValueError``.
+What a tape cannot replay is refused with :class:`NotTraceableError` (a
+``ValueError``): a model whose forward draws random numbers (``RReLU`` in training
+mode: the tape would freeze one draw) and a recurrent net (each sequence length
+unrolls another graph). ``fit(compiled="auto")`` trains those eagerly instead.
 """
 
 from __future__ import annotations
 
-from typing import Any
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import autograd
 from autograd import Value
-from autograd.compiler import CompiledFunction
+from autograd.compiler import NUMPY_MATH, CompiledFunction
 
 from .activations import RReLU
 from .losses import LossSpec, l2_penalty
 from .module import Module
-from .step import BatchResult, BatchStep, output_list
+from .recurrent import Recurrent
+from .step import BatchResult, BatchStep, output_list, sample_correct
 
-__all__ = ["CompiledLossAndGrad", "compile_model"]
+if TYPE_CHECKING:
+    from .optim import Optimizer
+
+__all__ = ["CompiledLossAndGrad", "compile_model", "NotTraceableError"]
+
+# When a batch is tiny, a tape step costs its fixed per-group overhead while an eager
+# step costs its few nodes. Measured with benchmarks/bench_nn.py (online part) and
+# five MLPs at batch size 1 on this project's 2-core CI machine kind: about 30 us per
+# program group for the tape, about 7 us per unit of work (a tape instruction or a
+# parameter) for the eager step plus its update; e.g. the 2-3-2 exercise net (25
+# instructions, 17 parameters, 12 groups) 250-270 us eager vs 255-530 us taped, the
+# 2-8-1 net (26, 33, 12) 441 vs 378 us. Below this much work per group, eager wins.
+EAGER_WORK_PER_GROUP = 4.5
 
 
-def _refuse_random(model: Module) -> None:
+class NotTraceableError(ValueError):
+    """The model cannot be replayed by a compiled tape (random draws, per-sequence graphs).
+
+    Example:
+        >>> import nn
+        >>> CompiledLossAndGrad(nn.MLP(1, [1], activation="rrelu"), "mse")
+        Traceback (most recent call last):
+        ...
+        nn.compiled.NotTraceableError: the model has an RReLU in training mode: ...
+    """
+
+
+def _refuse_untraceable(model: Module) -> None:
+    if isinstance(model, Recurrent):
+        raise NotTraceableError(f"compiled=True cannot train a recurrent net ({type(model).__name__}) "
+                                "yet: each sequence length unrolls a different graph, which one tape "
+                                "cannot replay. Train it with compiled=False.")
     for module in model.modules():
         if isinstance(module, RReLU) and module.training:
-            raise ValueError("the model has an RReLU in training mode: it draws a new random slope "
-                             "at every call, which a compiled tape would freeze. Train it with "
-                             "compiled=False, or put it in eval mode.")
+            raise NotTraceableError("the model has an RReLU in training mode: it draws a new random slope "
+                                    "at every call, which a compiled tape would freeze. Train it with "
+                                    "compiled=False, or put it in eval mode.")
 
 
 def compile_model(model: Module, dtype: str = "float64") -> CompiledFunction:
@@ -67,12 +105,13 @@ def compile_model(model: Module, dtype: str = "float64") -> CompiledFunction:
 
 
 class CompiledLossAndGrad(BatchStep):
-    """:class:`nn.LossAndGrad` on a compiled tape: traced on the first batch, then a batch at a time.
+    """:class:`nn.LossAndGrad` on a compiled tape: traced once, then a whole batch at a time.
 
     Calling it with a batch (input rows and checked targets) returns the batch's
     :class:`nn.BatchResult` (loss and outputs) and sets each parameter's ``.grad``,
-    as the eager step does. Class-index targets of ``cross_entropy`` are given to the
-    tape as one-hot vectors (the loss's probability form, the same value and gradient).
+    as the eager step does. The trace happens on the first batch, or earlier with
+    :meth:`trace`. Class-index targets of ``cross_entropy`` are given to the tape as
+    one-hot vectors (the loss's probability form, the same value and gradient).
 
     Example:
         >>> from nn import Neuron, LossAndGrad
@@ -82,10 +121,12 @@ class CompiledLossAndGrad(BatchStep):
         (4.5, [6.0, 3.0])
     """
 
+    engine = "compiled"
+
     def __init__(self, model: Module, loss: LossSpec, l2: float = 0.0, reduction: str = "mean",
                  dtype: str = "float64") -> None:
         super().__init__(model, loss, l2, reduction)
-        _refuse_random(model)
+        _refuse_untraceable(model)
         self.dtype = dtype
         self.compiled: CompiledFunction | None = None
         self._classes = 0  # > 0: targets are class indices, given to the tape one-hot
@@ -93,33 +134,99 @@ class CompiledLossAndGrad(BatchStep):
 
     def __call__(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> BatchResult:
         inputs = np.asarray(xs, dtype=float)
-        if self.compiled is None:
-            self.compiled = self._trace(inputs[0], ys[0])
-        targets = self._target_array(ys)
+        compiled = self.trace(inputs[0], ys[0])
         batch = len(inputs)
-        result = self.compiled.value_and_grad(inputs, targets, output_grad=self._seed(batch))
+        result = compiled.value_and_grad(inputs, self._target_array(ys), output_grad=self._seed(batch))
         for parameter, gradient in zip(self.parameters, result.param_grads.tolist()):
             parameter.grad = gradient
         total = self.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
         return BatchResult(total, result.outputs[:, 2:].tolist())
 
-    # -- the traced function ------------------------------------------------------------
-    def _trace(self, example_input: np.ndarray, example_target: Any) -> CompiledFunction:
-        if isinstance(example_target, int):
-            self._classes = int(getattr(self.model, "nout", 0) or 0)
-            if self._classes < 1:
-                raise ValueError("class-index targets need a model that knows its number of outputs")
-        example = self._target_array([example_target])[0]
-        loss, l2, weights, model = self.loss, self.l2, self.weights, self.model
+    def trace(self, example_input: Any, example_target: Any) -> CompiledFunction:
+        """Trace the model and loss on one sample (once; later calls return the same tape).
 
-        def per_sample(x: list[Value], target: Any) -> list[Value]:
-            outputs = output_list(model(x))
-            value = loss(outputs, target if isinstance(target, list) else [target])
-            penalty = l2_penalty(weights, l2) if l2 else autograd.Constant(0.0)
-            return [value, penalty, *outputs]
+        Raises :class:`autograd.TracingError` if the model or loss branches on the
+        numbers (reads ``.data``, compares Values): the tape could not replay that.
 
-        return autograd.compile(per_sample, (example_input, example), self.parameters, dtype=self.dtype)
+        Example:
+            >>> from nn import MLP
+            >>> step = CompiledLossAndGrad(MLP(2, [3, 1]), "mse")
+            >>> step.trace([0.0, 1.0], [1.0]).input_names
+            ['x', 'target']
+        """
+        if self.compiled is None:
+            if isinstance(example_target, int):
+                self._classes = int(getattr(self.model, "nout", 0) or 0)
+                if self._classes < 1:
+                    raise ValueError("class-index targets need a model that knows its number of outputs")
+            example = self._target_array([example_target])[0]
+            loss, l2, weights, model = self.loss, self.l2, self.weights, self.model
 
+            def per_sample(x: list[Value], target: Any) -> list[Value]:
+                outputs = output_list(model(x))
+                value = loss(outputs, target if isinstance(target, list) else [target])
+                penalty = l2_penalty(weights, l2) if l2 else autograd.Constant(0.0)
+                return [value, penalty, *outputs]
+
+            self.compiled = autograd.compile(per_sample, (np.asarray(example_input, dtype=float), example),
+                                             self.parameters, dtype=self.dtype)
+        return self.compiled
+
+    def faster_than_eager(self, batch_size: int) -> bool:
+        """Whether the traced tape should beat the eager step on batches of ``batch_size``.
+
+        A cost model from measurements (see ``EAGER_WORK_PER_GROUP``): false only for
+        tiny graphs at tiny batches, such as the course's 2-3-2 net trained online.
+
+        Example:
+            >>> from nn import MLP
+            >>> step = CompiledLossAndGrad(MLP(2, [3, 2]), "bce")
+            >>> _ = step.trace([0.0, 1.0], [0.0, 1.0])
+            >>> step.faster_than_eager(1), step.faster_than_eager(4)
+            (False, True)
+        """
+        compiled = self.compiled
+        if compiled is None:
+            raise RuntimeError("faster_than_eager needs the tape: call trace() first")
+        work = batch_size * (len(compiled.tape) + len(compiled.params))
+        return work >= EAGER_WORK_PER_GROUP * len(compiled.program.groups)
+
+    # -- a whole fit on the tape ---------------------------------------------------------
+    @contextmanager
+    def training(self, rows: list[Any], targets: list[Any], optimizer: Optimizer) -> Iterator[None]:
+        """The data as arrays and the parameters in one array for a fit; written back at the end."""
+        self.trace(rows[0], targets[0])
+        with super().training(rows, targets, optimizer):  # checks the optimizer; syncs at the end
+            self._fit: _FitArrays | None = _FitArrays(self, rows, targets, optimizer)
+            try:
+                yield
+            finally:
+                self.sync()
+                self._fit = None
+
+    def sync(self) -> None:
+        fit = getattr(self, "_fit", None)
+        if fit is not None:
+            fit.write_back()
+
+    def train_epoch(self, order: list[int], batch_size: int) -> tuple[float, float]:
+        fit = self._fit
+        assert fit is not None, "train_epoch runs inside training()"
+        count = len(order)
+        picks = None if batch_size >= count else np.array(order)  # full batch: the data as it is
+        weighted = self.reduction == "mean"
+        total, correct = 0.0, 0.0
+        for start in range(0, count, batch_size):
+            picked = None if picks is None else picks[start:start + batch_size]
+            loss, outputs = fit.train_batch(picked)
+            size = count if picked is None else len(picked)
+            total += loss * (size if weighted else 1)
+            if self.loss.classifier:
+                wanted = fit.targets if picked is None else [fit.targets[i] for i in picked.tolist()]
+                correct += sum(sample_correct(self.loss, out, y) for out, y in zip(outputs.tolist(), wanted))
+        return total, correct
+
+    # -- helpers ---------------------------------------------------------------------------
     def _target_array(self, ys: Sequence[Any]) -> np.ndarray:
         if self._classes:
             return np.eye(self._classes)[np.asarray(ys, dtype=int)]
@@ -129,8 +236,76 @@ class CompiledLossAndGrad(BatchStep):
         """d(batch loss)/d(output): the loss column 1/batch (mean) or 1; the penalty once."""
         seed = self._seeds.get(batch)
         if seed is None:
+            assert self.compiled is not None
             seed = np.zeros((batch, len(self.compiled.tape.outputs)))
             seed[:, 0] = 1.0 / batch if self.reduction == "mean" and batch > 1 else 1.0
             seed[0, 1] = 1.0 if self.l2 else 0.0
             self._seeds[batch] = seed
         return seed
+
+
+class _FitArrays:
+    """One fit's data, parameters and optimizer state as arrays, and the update between batches.
+
+    Memory: the parameters live in one array (``values``) besides the tape's own
+    buffers; the Values and the optimizer's lists are written from it by
+    :meth:`write_back` only (at the end of a fit and before a callback).
+    """
+
+    def __init__(self, step: CompiledLossAndGrad, rows: list[Any], targets: list[Any],
+                 optimizer: Optimizer) -> None:
+        assert step.compiled is not None
+        self.owner, self.compiled, self.optimizer = step, step.compiled, optimizer
+        self.inputs = np.asarray(rows, dtype=float)  # converted once per fit
+        self.target_array = step._target_array(targets)
+        self.targets = targets
+        self.values = self.compiled.parameter_array()
+        self.grads: np.ndarray | None = None
+        position = {id(p): i for i, p in enumerate(self.compiled.params)}
+        indices = [position[id(p)] for p in optimizer.parameters]  # checked by BatchStep.training
+        # None: the optimizer updates every parameter, in the tape's order (no gather, no scatter)
+        self.subset = None if indices == list(range(len(position))) else np.array(indices)
+        self.state = [np.array(getattr(optimizer, name), dtype=float) for name in optimizer.state_names]
+
+    def train_batch(self, picked: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """One batch (rows ``picked``, or all): forward, backward, update; the loss and the outputs."""
+        inputs, targets = (self.inputs, self.target_array) if picked is None else (
+            self.inputs[picked], self.target_array[picked])
+        result = self.compiled.value_and_grad(inputs, targets, params=self.values,
+                                              output_grad=self.owner._seed(len(inputs)))
+        self.grads = result.param_grads
+        self._update(result.param_grads)
+        loss = self.owner.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
+        return loss, result.outputs[:, 2:]
+
+    def _update(self, grads: np.ndarray) -> None:
+        """The optimizer's rule on the arrays: all parameters change, or none (as ``Optimizer.step``)."""
+        optimizer, subset = self.optimizer, self.subset
+        values = self.values if subset is None else self.values[subset]
+        if subset is not None:
+            grads = grads[subset]
+        # The values and gradients are finite (the tape raises on overflow), so only an
+        # overflow here can make a value non-finite: it raises, and nothing is kept.
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                new_values, self.state = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
+        except FloatingPointError:
+            with np.errstate(all="ignore"):
+                new_values, _ = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
+            index = int(np.flatnonzero(~np.isfinite(new_values))[0])
+            raise optimizer.diverged(index, float(new_values[index])) from None
+        if subset is None:
+            self.values = new_values
+        else:
+            self.values[subset] = new_values
+        optimizer.steps += 1
+
+    def write_back(self) -> None:
+        """The trained values into the parameter Values, the last gradients into ``.grad``,
+        the optimizer's state into its lists."""
+        self.compiled.set_parameters(self.values)
+        if self.grads is not None:
+            for parameter, gradient in zip(self.compiled.params, self.grads.tolist()):
+                parameter.grad = gradient
+        for name, array in zip(self.optimizer.state_names, self.state):
+            setattr(self.optimizer, name, array.tolist())

@@ -4,10 +4,16 @@ An update is plain arithmetic on floats, outside the graph: no node is recorded.
 The learning rate is a number or a schedule, a callable of the step number
 (0 for the first update).
 
-Weight decay is the course's L2 regularisation applied in the update: it adds
-``weight_decay * w`` to a weight's gradient. Given a model, an optimizer decays its
-weights only, never its biases (the course's L2 rule); given a plain list of
-parameters, it decays all of them.
+Each optimizer writes its update rule once, elementwise (:meth:`Optimizer.rule`):
+:meth:`Optimizer.step` applies it to each parameter's float, and the compiled
+training of :func:`nn.fit` to whole NumPy arrays of parameters
+(:meth:`Optimizer.step_arrays`), so both make the same updates.
+
+Weight decay ``lambda`` adds ``lambda * w`` to the gradient of *every* parameter
+the optimizer was given, as PyTorch's optimizers do: ``SGD(model, ...)`` and
+``SGD(model.parameters(), ...)`` decay the same set. The course's L2
+regularisation leaves the biases out: that is ``fit(..., l2=...)``, a penalty on
+the weights only.
 
 Example:
     >>> from autograd import Parameter
@@ -21,9 +27,10 @@ from __future__ import annotations
 import math
 import numbers
 from typing import Any, Union
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from autograd import Parameter
+from autograd import Value
+from autograd.ops import FLOAT_MATH
 
 from .module import Module
 
@@ -33,10 +40,15 @@ LearningRate = Union[float, Callable[[int], float]]
 
 
 class Optimizer:
-    """Base class: the parameters, the learning rate (or schedule) and a step counter.
+    """Base class: the parameters, the learning rate (or schedule), weight decay and a step counter.
+
+    A subclass names its per-parameter state in ``state_names`` (one list of
+    floats per name, one float per parameter) and writes its update in
+    :meth:`rule`.
 
     Attributes:
-        parameters: the list of parameters it updates.
+        parameters: the list of Values it updates (leaf Values: ``autograd.Parameter``
+            or plain ``autograd.Value``).
         steps: how many updates it has made.
 
     Example:
@@ -46,28 +58,18 @@ class Optimizer:
         (3, 0.5)
     """
 
-    def __init__(self, params: Union[Module, Iterable[Parameter]], lr: LearningRate,
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, params: Union[Module, Iterable[Value]], lr: LearningRate, *,
                  weight_decay: float = 0.0) -> None:
-        if isinstance(params, Module):
-            self.parameters = params.parameters()
-            decayed = {id(p) for p in params.weights()}
-        else:
-            if isinstance(params, Parameter):
-                raise TypeError("pass a list of parameters or a model, not one Parameter")
-            self.parameters = list(params)
-            decayed = {id(p) for p in self.parameters}
-        for i, p in enumerate(self.parameters):
-            if not isinstance(p, Parameter):
-                raise TypeError(f"optimizers update autograd.Parameter objects; item {i} is "
-                                f"{type(p).__name__}")
-        if not self.parameters:
-            raise ValueError("the optimizer got no parameters to update")
+        self.parameters = _parameter_list(params)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
-        self._decayed = [id(p) in decayed and self.weight_decay > 0.0 for p in self.parameters]
         if not callable(lr):
             _positive("lr", lr)
         self.lr = lr
         self.steps = 0
+        for name in self.state_names:
+            setattr(self, name, [0.0] * len(self.parameters))
 
     def current_lr(self) -> float:
         """The learning rate of the next update (a schedule is called with ``steps``).
@@ -91,35 +93,95 @@ class Optimizer:
         for p in self.parameters:
             p.grad = 0.0
 
+    def rule(self, math: Any, lr: float, value: Any, grad: Any, *state: Any) -> tuple[Any, ...]:
+        """The update of one parameter (floats) or of all at once (arrays): ``(new value, *new state)``.
+
+        ``grad`` already includes weight decay; ``state`` holds one entry per
+        name in ``state_names``; ``math`` is the op table's namespace for the
+        numbers given (``FLOAT_MATH`` or ``NUMPY_MATH``). Nothing is changed.
+
+        Example:
+            >>> from autograd import Parameter
+            >>> from autograd.ops import FLOAT_MATH
+            >>> SGD([Parameter(1.0)], momentum=0.5).rule(FLOAT_MATH, 0.1, 1.0, 2.0, -0.2)
+            (0.7, -0.30000000000000004)
+        """
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Update every parameter from its ``.grad``, all at once (none if any result is not finite).
+
+        Example:
+            >>> from autograd import Parameter
+            >>> w = Parameter(1.0); w.grad = 2.0; opt = SGD([w], lr=0.25); opt.step(); w.data, opt.steps
+            (0.5, 1)
+        """
+        lr = self.current_lr()
+        decay = self.weight_decay
+        grads = self._gradients()
+        states = [getattr(self, name) for name in self.state_names]
+        rows = [self.rule(FLOAT_MATH, lr, p._data, g + decay * p._data if decay else g, *state)
+                for p, g, *state in zip(self.parameters, grads, *states)]
+        new_values, *new_states = zip(*rows)
+        self._apply(new_values)
+        for name, column in zip(self.state_names, new_states):
+            setattr(self, name, list(column))
+
+    def step_arrays(self, math: Any, values: Any, grads: Any, state: Sequence[Any]) -> tuple[Any, list[Any]]:
+        """:meth:`step` on arrays: new values and state from ``values``, ``grads`` and ``state``.
+
+        What the compiled training of :func:`nn.fit` calls with the parameters kept
+        in one NumPy array (``math`` is ``autograd.compiler.NUMPY_MATH``). The
+        arrays given are not changed, the parameter Values are not touched, and
+        ``steps`` is not counted: the caller keeps the results if they are finite
+        (see :meth:`diverged`) and then adds 1 to ``steps``.
+
+        Example:
+            >>> from autograd import Parameter
+            >>> from autograd.ops import FLOAT_MATH
+            >>> SGD([Parameter(1.0)], lr=0.5).step_arrays(FLOAT_MATH, 1.0, 2.0, [0.0])
+            (0.0, [-1.0])
+        """
+        lr = self.current_lr()
+        if self.weight_decay:
+            grads = grads + self.weight_decay * values
+        new_values, *new_state = self.rule(math, lr, values, grads, *state)
+        return new_values, new_state
+
+    def diverged(self, index: int, value: float) -> FloatingPointError:
+        """The error for an update that would make parameter ``index`` non-finite.
+
+        Example:
+            >>> from autograd import Parameter
+            >>> print(SGD([Parameter(1.0, "w")]).diverged(0, float("inf")))  # doctest: +ELLIPSIS
+            update 0 would make parameter 0 (w) inf: training diverged (...); no parameter was changed
+        """
+        label = self.parameters[index].label or "unlabelled"
+        return FloatingPointError(f"update {self.steps} would make parameter {index} ({label}) {value!r}: "
+                                  "training diverged (a smaller learning rate may help); "
+                                  "no parameter was changed")
+
     def _gradients(self) -> list[float]:
-        """Each parameter's gradient, plus weight decay where it applies."""
+        """Each parameter's gradient as a float."""
         grads = []
-        for i, (p, decayed) in enumerate(zip(self.parameters, self._decayed)):
+        for i, p in enumerate(self.parameters):
             g = p.grad
             if not isinstance(g, float):
                 if isinstance(g, bool) or not isinstance(g, numbers.Real):
                     raise TypeError(f"parameter {i} ({p.label or 'unlabelled'}) has a "
                                     f"{type(g).__name__} gradient; optimizers need floats")
                 g = float(g)
-            grads.append(g + self.weight_decay * p._data if decayed else g)
+            grads.append(g)
         return grads
 
-    def _apply(self, new_values: list[float]) -> None:
+    def _apply(self, new_values: Sequence[float]) -> None:
         """Set all parameters at once, or none if any value is not finite."""
         for i, value in enumerate(new_values):
             if not math.isfinite(value):
-                p = self.parameters[i]
-                raise FloatingPointError(
-                    f"update {self.steps} would make parameter {i} ({p.label or 'unlabelled'}) "
-                    f"{value!r}: training diverged (a smaller learning rate may help); "
-                    "no parameter was changed")
+                raise self.diverged(i, value)
         for p, value in zip(self.parameters, new_values):
             p.data = value
         self.steps += 1
-
-    def step(self) -> None:
-        """Update every parameter from its ``.grad`` (see :class:`SGD` and :class:`Adam`)."""
-        raise NotImplementedError
 
 
 class SGD(Optimizer):
@@ -128,7 +190,8 @@ class SGD(Optimizer):
     delta(t+1) = -lr * dE/dw + momentum * delta(t);  w <- w + delta(t+1).
 
     With ``momentum=0`` this is w <- w - lr dE/dw. ``weight_decay`` lambda adds
-    lambda * w to each weight's gradient (L2, biases excluded when given a model).
+    lambda * w to each parameter's gradient (all the parameters given, as in
+    PyTorch). Everything after ``lr`` is keyword-only.
 
     Example (two steps by hand: delta = -0.1 * 2 = -0.2, then -0.1 * 2 + 0.9 * -0.2 = -0.38):
         >>> from autograd import Parameter
@@ -139,23 +202,19 @@ class SGD(Optimizer):
         0.42
     """
 
-    def __init__(self, params: Union[Module, Iterable[Parameter]], lr: LearningRate = 0.1,
+    state_names = ("deltas",)
+
+    def __init__(self, params: Union[Module, Iterable[Value]], lr: LearningRate = 0.1, *,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
+        super().__init__(params, lr, weight_decay=weight_decay)
         self.momentum = _non_negative("momentum", momentum)
         if self.momentum >= 1.0:
             raise ValueError(f"momentum must be below 1, got {momentum!r}")
-        self.deltas = [0.0] * len(self.parameters)
 
-    def step(self) -> None:
-        lr = self.current_lr()
-        grads = self._gradients()
-        if self.momentum:
-            deltas = [-lr * g + self.momentum * d for g, d in zip(grads, self.deltas)]
-        else:
-            deltas = [-lr * g for g in grads]
-        self._apply([p._data + d for p, d in zip(self.parameters, deltas)])
-        self.deltas = deltas
+    def rule(self, math: Any, lr: float, value: Any, grad: Any, *state: Any) -> tuple[Any, ...]:
+        (delta,) = state
+        delta = -lr * grad + self.momentum * delta if self.momentum else -lr * grad
+        return value + delta, delta
 
     def __repr__(self) -> str:
         return (f"SGD(lr={self.lr!r}, momentum={self.momentum:g}, weight_decay={self.weight_decay:g}, "
@@ -167,6 +226,7 @@ class Adam(Optimizer):
 
     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
     w <- w - lr * m_hat / (sqrt(v_hat) + eps), with the bias-corrected m_hat, v_hat.
+    Everything after ``lr`` is keyword-only.
 
     Example (the first step moves each parameter by about lr, whatever the gradient's size):
         >>> from autograd import Parameter
@@ -175,30 +235,27 @@ class Adam(Optimizer):
         0.99
     """
 
-    def __init__(self, params: Union[Module, Iterable[Parameter]], lr: LearningRate = 0.001,
+    state_names = ("m", "v")
+
+    def __init__(self, params: Union[Module, Iterable[Value]], lr: LearningRate = 0.001, *,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay)
+        super().__init__(params, lr, weight_decay=weight_decay)
         beta1, beta2 = betas
         for name, beta in (("betas[0]", beta1), ("betas[1]", beta2)):
-            if not 0.0 <= float(beta) < 1.0:
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
         self.betas = (float(beta1), float(beta2))
         self.eps = _positive("eps", eps)
-        self.m = [0.0] * len(self.parameters)
-        self.v = [0.0] * len(self.parameters)
 
-    def step(self) -> None:
-        lr = self.current_lr()
-        grads = self._gradients()
+    def rule(self, math: Any, lr: float, value: Any, grad: Any, *state: Any) -> tuple[Any, ...]:
+        m, v = state
         beta1, beta2 = self.betas
         t = self.steps + 1
-        correction1, correction2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-        m = [beta1 * m + (1.0 - beta1) * g for m, g in zip(self.m, grads)]
-        v = [beta2 * v + (1.0 - beta2) * g * g for v, g in zip(self.v, grads)]
-        self._apply([p._data - lr * (mi / correction1) / (math.sqrt(vi / correction2) + self.eps)
-                     for p, mi, vi in zip(self.parameters, m, v)])
-        self.m, self.v = m, v
+        m = beta1 * m + (1.0 - beta1) * grad
+        v = beta2 * v + (1.0 - beta2) * grad * grad
+        step = lr * (m / (1.0 - beta1 ** t)) / (math.sqrt(v / (1.0 - beta2 ** t)) + self.eps)
+        return value - step, m, v
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr!r}, betas={self.betas}, parameters={len(self.parameters)})"
@@ -245,6 +302,28 @@ class ExponentialDecay:
 
     def __repr__(self) -> str:
         return f"ExponentialDecay({self.start:g}, {self.rate:g})"
+
+
+def _parameter_list(params: Union[Module, Iterable[Value]]) -> list[Value]:
+    """A model's parameters, or the leaf Values given, checked."""
+    if isinstance(params, Value):
+        raise TypeError("pass a list of parameters or a model, not one Value")
+    if not isinstance(params, (Module, Iterable)) or isinstance(params, (str, bytes)):
+        raise TypeError(f"params must be a model or an iterable of Values, got {type(params).__name__}")
+    parameters = params.parameters() if isinstance(params, Module) else list(params)
+    if not parameters:
+        raise ValueError("the optimizer got no parameters to update")
+    seen: set[int] = set()
+    for i, p in enumerate(parameters):
+        if not isinstance(p, Value):
+            raise TypeError(f"optimizers update autograd Values; item {i} is {type(p).__name__}")
+        if not p.is_leaf:
+            raise ValueError(f"item {i} was computed by {p.op.name}: an optimizer updates leaf "
+                             "Values (parameters), not results")
+        if id(p) in seen:
+            raise ValueError(f"item {i} appears twice: each parameter is updated once a step")
+        seen.add(id(p))
+    return parameters
 
 
 def _positive(what: str, x: Any) -> float:

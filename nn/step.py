@@ -19,9 +19,10 @@ Example:
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value
@@ -30,6 +31,9 @@ from autograd.ops import FLOAT_MATH
 from .losses import Loss, LossSpec, l2_penalty, resolve_loss
 from .module import Module
 from .recurrent import Recurrent, sequence_loss
+
+if TYPE_CHECKING:
+    from .optim import Optimizer
 
 __all__ = ["BatchResult", "BatchStep", "LossAndGrad", "output_list", "sample_loss", "output_floats",
            "sample_correct"]
@@ -111,6 +115,11 @@ class BatchStep:
     batch of input rows and checked targets, return the batch's loss and outputs,
     and leave each parameter's gradient of that loss in its ``.grad``.
 
+    :func:`nn.fit` drives a step through :meth:`training` (a fit's data and
+    optimizer) and :meth:`train_epoch` (one pass: a step and an update per batch);
+    a subclass may keep the parameters elsewhere during a fit (the compiled step
+    keeps them in a NumPy array) as long as :meth:`sync` puts them back.
+
     The batch loss is the mean (or sum) of the per-sample losses, plus ``l2`` times
     the sum of the squared weights (biases excluded, as the course says).
 
@@ -129,10 +138,54 @@ class BatchStep:
         self.l2 = float(l2)
         self.reduction = reduction
         self.parameters = model.parameters()
-        self.weights = model.weights()
+        self.weights = model.weights() if self.l2 else []  # only the L2 penalty reads them
+
+    engine = "eager"
 
     def __call__(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> BatchResult:
         raise NotImplementedError
+
+    @contextmanager
+    def training(self, rows: list[Any], targets: list[Any], optimizer: Optimizer) -> Iterator[None]:
+        """A fit's checked data and optimizer, for :meth:`train_epoch`; the Values are synced at the end.
+
+        An optimizer that updates a Value the model does not use is refused before
+        any step: built on another model, it would "train" without changing anything.
+        """
+        mine = {id(p) for p in self.parameters}
+        for i, p in enumerate(optimizer.parameters):
+            if id(p) not in mine:
+                raise ValueError(f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a "
+                                 "parameter of this model: build the optimizer on this model or its "
+                                 "parameters")
+        self._rows, self._targets, self._optimizer = rows, targets, optimizer
+        try:
+            yield
+        finally:
+            self.sync()
+            del self._rows, self._targets, self._optimizer
+
+    def sync(self) -> None:
+        """Make the parameter Values hold the trained values (an eager step always has)."""
+
+    def train_epoch(self, order: list[int], batch_size: int) -> tuple[float, float]:
+        """One pass over the data in ``order``, a step and an update per batch.
+
+        Returns the sum of the batch losses (each times its size for the mean
+        reduction) and the number of correct predictions (0 for regression losses).
+        """
+        rows, targets, optimizer = self._rows, self._targets, self._optimizer
+        weighted = self.reduction == "mean"
+        total, correct = 0.0, 0.0
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            ys = [targets[i] for i in batch]
+            result = self([rows[i] for i in batch], ys)
+            optimizer.step()
+            total += result.loss * (len(batch) if weighted else 1)
+            if self.loss.classifier:
+                correct += sum(sample_correct(self.loss, out, y) for out, y in zip(result.outputs, ys))
+        return total, correct
 
     def batch_loss(self, losses: Sequence[float], penalty: float) -> float:
         """The batch's loss from its per-sample losses and the L2 penalty's value.

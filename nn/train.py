@@ -43,7 +43,8 @@ class History:
 
     ``loss[e]`` is the mean loss over the samples of epoch ``e``, each measured when
     its batch was computed (before that batch's update). ``accuracy`` is ``None``
-    for regression losses.
+    for regression losses. ``engine`` is ``"compiled"`` or ``"eager"``; ``note``
+    says why ``compiled="auto"`` trained eagerly (else ``None``).
 
     Example:
         >>> History(loss=[0.5, 0.25], accuracy=[0.5, 1.0], updates=8)
@@ -54,6 +55,8 @@ class History:
     accuracy: list[float] | None = None
     updates: int = 0
     stopped_early: bool = False
+    engine: str = "eager"
+    note: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -71,23 +74,34 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
         epochs: int = 100, batch_size: int | None = 1, *, lr: float = 0.1, l2: float = 0.0,
         reduction: str = "mean", shuffle: bool = True, seed: Seed = None, tol: float | None = None,
         progress: bool = True, callback: Callable[[int, History], Any] | None = None,
-        compiled: bool = False) -> History:
+        compiled: bool | str = "auto") -> History:
     """Train ``model`` on inputs ``X`` and targets ``Y``; return the :class:`History`.
 
     Args:
         loss: a name in :data:`nn.LOSSES` (``"mse"``, ``"squared_error"``, ``"bce"``,
             ``"bce_logits"``, ``"cross_entropy"``, ``"hinge"``), a Loss or a function.
-        optimizer: an :class:`~nn.Optimizer`; by default ``SGD(model, lr=lr)``.
+        optimizer: an :class:`~nn.Optimizer` over this model's parameters (or some of
+            them); by default ``SGD(model, lr=lr)``.
         batch_size: 1 for online mode, k for mini-batches, None for the full batch.
         l2: strength of the L2 penalty added to each batch's loss (weights only).
         reduction: "mean" (default) or "sum" of the per-sample losses of a batch.
         shuffle: visit the samples in a new random order each epoch (seeded by ``seed``).
         tol: stop once an epoch's loss is at most ``tol``.
         progress: show a tqdm progress bar.
-        callback: called as ``callback(epoch, history)`` after each epoch; a true
-            result stops training.
-        compiled: run each batch on a tape compiled once by :func:`autograd.compile`
-            (:class:`nn.compiled.CompiledLossAndGrad`): same history, much faster.
+        callback: called as ``callback(epoch, history)`` after each epoch, with the
+            parameter Values up to date; a true result stops training.
+        compiled: ``"auto"`` (default) traces the model and loss once and trains on
+            a compiled tape (:class:`nn.compiled.CompiledLossAndGrad`) when they
+            trace cleanly, and eagerly when they do not (an RReLU in training mode,
+            a recurrent net, Python branching on the numbers) or where the tape
+            would be slower (a graph of a few dozen nodes, one sample at a time:
+            see :meth:`~nn.compiled.CompiledLossAndGrad.faster_than_eager`);
+            ``True`` insists on the tape (and raises why not), ``False`` trains
+            eagerly, node by node.
+            Either way the history, progress bar, callbacks and trained parameters
+            are the same (to rounding). ``history.engine`` says which ran; when
+            ``"auto"`` falls back, ``history.note`` says why, and so does one line
+            printed above the progress bar (with ``progress=True``).
 
     Example (the course's exercise 1, part 2: teach [0, 1] -> [0, 1]):
         >>> from nn import MLP
@@ -95,46 +109,84 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
         >>> history = fit(model, [[0, 1]], [[0, 1]], loss="bce", lr=0.25, epochs=100, progress=False)
         >>> [round(y.data, 2) for y in model([0, 1])], history.updates
         ([0.01, 0.99], 100)
+        >>> history.engine      # 42 nodes a step: eager beats the tape's fixed cost here
+        'eager'
+        >>> fit(model, [[0, 1]], [[0, 1]], loss="bce", epochs=1, progress=False, compiled=True).engine
+        'compiled'
     """
     loss_fn = resolve_loss(loss)
     rows, targets = check_data(model, X, Y, loss_fn)
     batch_size = _check_schedule(len(rows), epochs, batch_size, tol)
-    if optimizer is None:
-        optimizer = SGD(model, lr=lr)
-    elif not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an nn.Optimizer, got {type(optimizer).__name__}")
-    step = _make_step(model, loss_fn, l2, reduction, compiled)
-    rng = make_rng(seed)
-    history = History(accuracy=[] if loss_fn.classifier else None)
-    order = list(range(len(rows)))
+    optimizer = _check_optimizer(model, optimizer, lr)
     model.train()
-    bar = _progress_bar(epochs, progress)
+    step, note = _make_step(model, loss_fn, l2, reduction, compiled, rows, targets, batch_size)
+    history = History(accuracy=[] if loss_fn.classifier else None, engine=step.engine, note=note)
+    bar = _progress_bar(epochs, progress, note)
     try:
-        for epoch in range(epochs):
-            if shuffle and batch_size < len(rows):
-                rng.shuffle(order)
-            _run_epoch(step, optimizer, rows, targets, order, batch_size, history)
-            _show_progress(bar, history)
-            converged = tol is not None and history.loss[-1] <= tol
-            if converged or (callback is not None and callback(epoch, history)):
-                history.stopped_early = True
-                break
+        with step.training(rows, targets, optimizer):
+            _run_epochs(step, history, len(rows), epochs, batch_size, make_rng(seed) if shuffle else None,
+                        tol, callback, bar)
     finally:
         if bar is not None:
             bar.close()
     return history
 
 
-def _make_step(model: Module, loss: Any, l2: float, reduction: str, compiled: bool) -> BatchStep:
-    if compiled and isinstance(model, Recurrent):
-        raise ValueError(f"compiled=True cannot train a recurrent net ({type(model).__name__}) yet: "
-                         "each sequence length unrolls a different graph. Use compiled=False.")
-    if compiled:
-        # the one lazy import of nn: the compiled tape needs NumPy, `import nn` does not
-        from .compiled import CompiledLossAndGrad
+def _run_epochs(step: BatchStep, history: History, count: int, epochs: int, batch_size: int, rng: Any,
+                tol: float | None, callback: Callable[[int, History], Any] | None, bar: Any) -> None:
+    """Epoch after epoch into ``history``, until ``epochs``, ``tol`` or the callback stops it."""
+    order = list(range(count))
+    batches = -(-count // batch_size)
+    for epoch in range(epochs):
+        if rng is not None and batch_size < count:
+            rng.shuffle(order)
+        total, correct = step.train_epoch(order, batch_size)
+        history.updates += batches
+        history.loss.append(total / count if step.reduction == "mean" else total)
+        if history.accuracy is not None:
+            history.accuracy.append(correct / count)
+        _show_progress(bar, history)
+        if tol is not None and history.loss[-1] <= tol:
+            history.stopped_early = True
+            return
+        if callback is not None:
+            step.sync()  # the callback sees the trained Values
+            if callback(epoch, history):
+                history.stopped_early = True
+                return
 
-        return CompiledLossAndGrad(model, loss, l2=l2, reduction=reduction)
-    return LossAndGrad(model, loss, l2=l2, reduction=reduction)
+
+def _make_step(model: Module, loss: Any, l2: float, reduction: str, compiled: bool | str,
+               rows: list[Any], targets: list[Any], batch_size: int) -> tuple[BatchStep, str | None]:
+    """The step ``compiled`` asks for, traced now. ``"auto"``: eager (and why) if the trace fails,
+    eager (silently) where the tape would be slower: tiny graphs at tiny batches."""
+    if compiled not in (True, False, "auto"):
+        raise ValueError(f"compiled must be True, False or 'auto', got {compiled!r}")
+    if compiled is False:
+        return LossAndGrad(model, loss, l2=l2, reduction=reduction), None
+    # the one lazy import of nn: the compiled tape needs NumPy, `import nn` does not
+    from .compiled import CompiledLossAndGrad, NotTraceableError
+
+    try:
+        step = CompiledLossAndGrad(model, loss, l2=l2, reduction=reduction)
+        step.trace(rows[0], targets[0])
+    except (NotTraceableError, autograd.TracingError) as error:
+        if compiled is True:
+            raise
+        note = f"fit: training eagerly, the model and loss cannot be compiled: {error}"
+        return LossAndGrad(model, loss, l2=l2, reduction=reduction), note
+    if compiled == "auto" and not step.faster_than_eager(batch_size):
+        return LossAndGrad(model, loss, l2=l2, reduction=reduction), None
+    return step, None
+
+
+def _check_optimizer(model: Module, optimizer: Any, lr: Any) -> Optimizer:
+    """The optimizer to train with: ``SGD(model, lr=lr)`` by default."""
+    if optimizer is None:
+        return SGD(model, lr=lr)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nn.Optimizer, got {type(optimizer).__name__}")
+    return optimizer
 
 
 def _check_schedule(count: int, epochs: Any, batch_size: Any, tol: Any) -> int:
@@ -148,25 +200,6 @@ def _check_schedule(count: int, epochs: Any, batch_size: Any, tol: Any) -> int:
     if tol is not None and not (isinstance(tol, numbers.Real) and tol >= 0):
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     return min(int(batch_size), count)
-
-
-def _run_epoch(step: BatchStep, optimizer: Optimizer, rows: list[list[float]], targets: list[Any],
-               order: list[int], batch_size: int, history: History) -> None:
-    """One pass over the data in ``order``: a step and an update per batch; the epoch's loss into history."""
-    count, mean = len(rows), step.reduction == "mean"
-    total_loss, correct = 0.0, 0
-    for start in range(0, count, batch_size):
-        batch = order[start:start + batch_size]
-        ys = [targets[i] for i in batch]
-        result = step([rows[i] for i in batch], ys)
-        optimizer.step()
-        history.updates += 1
-        total_loss += result.loss * (len(batch) if mean else 1)
-        if history.accuracy is not None:
-            correct += sum(sample_correct(step.loss, out, y) for out, y in zip(result.outputs, ys))
-    history.loss.append(total_loss / count if mean else total_loss)
-    if history.accuracy is not None:
-        history.accuracy.append(correct / count)
 
 
 def _show_progress(bar: Any, history: History) -> None:
@@ -257,10 +290,13 @@ def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float 
     return GradcheckResult(result.analytic, result.numeric, named)
 
 
-def _progress_bar(epochs: int, enabled: bool) -> Any:
+def _progress_bar(epochs: int, enabled: bool, note: str | None) -> Any:
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=epochs, unit="epoch", desc="fit", leave=False)
+    bar = tqdm(total=epochs, unit="epoch", desc="fit", leave=False)
+    if note:
+        bar.write(note)  # once, above the bar (tqdm writes it where the bar's notes go: stdout)
+    return bar
 

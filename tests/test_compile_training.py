@@ -64,12 +64,21 @@ def test_micrograd_demo_trained_on_the_tape_equals_eager_training():
 def fit_both(make_model, X, Y, make_optimizer=None, **options):
     eager_model, taped_model = make_model(), make_model()
     optimizers = [make_optimizer(m) if make_optimizer else None for m in (eager_model, taped_model)]
-    eager = nn.fit(eager_model, X, Y, progress=False, optimizer=optimizers[0], **options)
+    eager = nn.fit(eager_model, X, Y, progress=False, compiled=False, optimizer=optimizers[0], **options)
     taped = nn.fit(taped_model, X, Y, progress=False, compiled=True, optimizer=optimizers[1], **options)
+    assert (eager.engine, taped.engine) == ("eager", "compiled")
     assert taped.updates == eager.updates and taped.epochs == eager.epochs
     np.testing.assert_allclose(taped.loss, eager.loss, rtol=1e-12, atol=1e-12)
     assert taped.accuracy == eager.accuracy
     assert_same_parameters(taped_model, eager_model)
+    np.testing.assert_allclose([p.grad for p in taped_model.parameters()],  # the last batch's gradients
+                               [p.grad for p in eager_model.parameters()], rtol=0, atol=PARAMETER_TOLERANCE)
+    if make_optimizer:
+        for name in optimizers[0].state_names:  # the optimizer's state, written back as lists
+            assert isinstance(getattr(optimizers[1], name), list)
+            np.testing.assert_allclose(getattr(optimizers[1], name), getattr(optimizers[0], name),
+                                       rtol=0, atol=PARAMETER_TOLERANCE)
+        assert optimizers[1].steps == optimizers[0].steps == eager.updates
     return eager, taped
 
 

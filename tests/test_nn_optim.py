@@ -1,11 +1,13 @@
 """Optimizers: the course's momentum rule and L2 updates by hand, Adam, schedules, errors."""
 
 import math
+import random
+import zlib
 
 import pytest
 
 import nn
-from autograd import Parameter
+from autograd import Parameter, Value
 
 
 def params(*values):
@@ -36,14 +38,65 @@ def test_momentum_follows_delta_t_plus_1_equals_minus_lr_grad_plus_alpha_delta_t
     assert w.data == pytest.approx(1.0 - 0.2 - 0.08 - 0.122 - 0.1598)
 
 
-def test_weight_decay_on_a_model_decays_weights_not_biases():
+@pytest.mark.parametrize("given", ["model", "parameters"])
+def test_weight_decay_decays_every_parameter_given_as_pytorch_does(given):
     model = nn.Neuron(2, activation="identity", init=1.0)
     for p in model.parameters():
         p.grad = 0.5
-    nn.SGD(model, lr=0.1, weight_decay=0.2).step()
-    # weights: 1 - 0.1 * (0.5 + 0.2 * 1) = 0.93; the bias: 1 - 0.1 * 0.5 = 0.95
+    nn.SGD(model if given == "model" else model.parameters(), lr=0.1, weight_decay=0.2).step()
+    # weights and bias alike: 1 - 0.1 * (0.5 + 0.2 * 1) = 0.93
+    assert [p.data for p in model.parameters()] == pytest.approx([0.93, 0.93, 0.93])
+
+
+def test_the_courses_weights_only_decay_is_fits_l2_or_an_optimizer_over_the_weights():
+    model = nn.Neuron(2, activation="identity", init=1.0)
+    for p in model.parameters():
+        p.grad = 0.5
+    nn.SGD(model.weights(), lr=0.1, weight_decay=0.2).step()
     assert [w.data for w in model.w] == pytest.approx([0.93, 0.93])
-    assert model.b.data == pytest.approx(0.95)
+    assert model.b.data == 1.0  # not given, not updated
+
+
+def test_optimizers_accept_plain_values():
+    x, y = Value(3.0, "x"), Value(-1.0, "y")
+    opt = nn.Adam([x, y], lr=0.5)
+    for _ in range(200):
+        opt.zero_grad()
+        loss = (x - 1.0) ** 2 + (y - 2.0) ** 2
+        loss.backward()
+        opt.step()
+    assert (x.data, y.data) == (pytest.approx(1.0, abs=1e-3), pytest.approx(2.0, abs=1e-3))
+
+
+def test_everything_after_lr_is_keyword_only():
+    w = Parameter(1.0)
+    with pytest.raises(TypeError, match="positional"):
+        nn.SGD([w], 0.1, 0.9)  # PyTorch's 3rd positional argument is momentum, its 4th dampening
+    with pytest.raises(TypeError, match="positional"):
+        nn.Adam([w], 0.1, (0.9, 0.99))
+
+
+@pytest.mark.parametrize("name, build", [
+    ("SGD", lambda p: nn.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01)),
+    ("Adam", lambda p: nn.Adam(p, lr=0.05, weight_decay=0.01)),
+])
+def test_step_arrays_makes_the_same_updates_as_step(name, build):
+    np = pytest.importorskip("numpy")
+    from autograd.compiler import NUMPY_MATH
+
+    rng = random.Random(zlib.crc32(name.encode()))
+    values = [rng.uniform(-1, 1) for _ in range(7)]
+    eager = build(params(*values))
+    arrays = build(params(*values))
+    theta, state = np.array(values), [np.zeros(7) for _ in arrays.state_names]
+    for _ in range(5):
+        grads = [rng.uniform(-1, 1) for _ in values]
+        for p, g in zip(eager.parameters, grads):
+            p.grad = g
+        eager.step()
+        theta, state = arrays.step_arrays(NUMPY_MATH, theta, np.array(grads), state)
+        arrays.steps += 1
+    assert theta.tolist() == [p.data for p in eager.parameters]  # bit for bit
 
 
 def test_weight_decay_on_a_list_decays_everything():
@@ -125,8 +178,12 @@ def test_zero_grad():
     (lambda p: nn.SGD(p, weight_decay=-1), ValueError, "weight_decay"),
     (lambda p: nn.Adam(p, betas=(1.0, 0.9)), ValueError, r"betas\[0\]"),
     (lambda p: nn.SGD([]), ValueError, "no parameters"),
-    (lambda p: nn.SGD(p[0]), TypeError, "not one Parameter"),
+    (lambda p: nn.SGD(p[0]), TypeError, "not one Value"),
     (lambda p: nn.SGD([1.0]), TypeError, "item 0 is float"),
+    (lambda p: nn.SGD(5), TypeError, "params must be a model or an iterable of Values, got int"),
+    (lambda p: nn.SGD([p[0] * 2]), ValueError, "item 0 was computed by mul: .* leaf Values"),
+    (lambda p: nn.SGD([p[0], p[0]]), ValueError, "item 1 appears twice"),
+    (lambda p: nn.SGD(nn.Sequential()), ValueError, "no parameters"),
 ])
 def test_bad_optimizer_arguments(build, error, match):
     with pytest.raises(error, match=match):

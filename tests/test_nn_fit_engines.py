@@ -1,0 +1,161 @@
+"""fit(compiled="auto"): the tape when the model traces, eager when it cannot (saying why) or is too small."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from nn.compiled import CompiledLossAndGrad, NotTraceableError
+
+X4 = [[0, 0], [0, 1], [1, 0], [1, 1]]
+XOR_AND = [[0, 0], [1, 0], [1, 0], [0, 1]]
+TOLERANCE = 1e-9
+
+
+def blobs(count=24, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (count, 3))
+    return X, ((X[:, 0] > X[:, 1]).astype(int) + (X[:, 2] > 0.5).astype(int)).tolist()
+
+
+def values(model):
+    return np.array([p.data for p in model.parameters()])
+
+
+def test_auto_trains_a_traceable_model_on_the_tape_with_the_eager_results():
+    X, labels = blobs()
+    runs = {}
+    for compiled in ("auto", False):
+        model = nn.MLP(3, [8, 3], activation="tanh", output_activation="identity", seed=3)
+        opt = nn.SGD(model, lr=0.2, momentum=0.5)
+        runs[compiled] = model, nn.fit(model, X, labels, loss="cross_entropy", optimizer=opt, epochs=5,
+                                       batch_size=6, seed=1, progress=False, compiled=compiled)
+    (taped, auto), (eager, plain) = runs["auto"], runs[False]
+    assert (auto.engine, auto.note, plain.engine) == ("compiled", None, "eager")
+    np.testing.assert_allclose(auto.loss, plain.loss, rtol=0, atol=TOLERANCE)
+    assert auto.accuracy == plain.accuracy and auto.updates == plain.updates == 20
+    np.testing.assert_allclose(values(taped), values(eager), rtol=0, atol=TOLERANCE)
+
+
+def test_auto_falls_back_to_eager_for_random_activations_and_says_why(capsys):
+    model = nn.MLP(2, [3, 1], activation="rrelu", seed=0)
+    history = nn.fit(model, X4, [0, 1, 1, 0], loss="bce", epochs=2, progress=False, seed=0)
+    assert history.engine == "eager" and "RReLU in training mode" in history.note
+    assert capsys.readouterr() == ("", "")  # progress=False: nothing printed
+    with pytest.raises(NotTraceableError, match="RReLU in training mode"):
+        nn.fit(model, X4, [0, 1, 1, 0], loss="bce", epochs=1, progress=False, compiled=True)
+
+
+def branching_loss(outputs, target):
+    """A loss with Python control flow on the numbers: the tape cannot replay it."""
+    error = outputs[0] - target[0]
+    return error * error if error.data > 0 else -error
+
+
+def test_auto_falls_back_to_eager_for_data_dependent_control_flow():
+    runs = []
+    for compiled in ("auto", False):
+        model = nn.MLP(2, [4, 1], output_activation="identity", seed=1)
+        runs.append((model, nn.fit(model, X4, [0, 1, 1, 0], loss=branching_loss, epochs=3, batch_size=2,
+                                   progress=False, seed=0, compiled=compiled)))
+    (auto_model, auto), (eager_model, eager) = runs
+    assert auto.engine == "eager" and "cannot be compiled" in auto.note and ".data" in auto.note
+    assert auto.loss == eager.loss and values(auto_model).tolist() == values(eager_model).tolist()
+    with pytest.raises(autograd.TracingError):
+        nn.fit(nn.MLP(2, [4, 1], seed=1), X4, [0, 1, 1, 0], loss=branching_loss, epochs=1, progress=False,
+               compiled=True)
+
+
+def test_the_fallback_note_is_printed_once_above_the_progress_bar(capsys):
+    nn.fit(nn.MLP(2, [3, 1], activation="rrelu", seed=0), X4, [0, 1, 1, 0], loss="bce", epochs=3, seed=0)
+    out = capsys.readouterr().out
+    assert out.count("fit: training eagerly") == 1 and "RReLU" in out
+
+
+def test_recurrent_nets_train_eagerly_under_auto():
+    X = [[[0.0], [1.0]], [[1.0], [0.0]]]
+    Y = [[[0.0], [1.0]], [[1.0], [0.0]]]
+    history = nn.fit(nn.Elman(1, 2, 1, seed=0), X, Y, epochs=2, progress=False)
+    assert history.engine == "eager" and "recurrent net" in history.note
+
+
+def test_auto_keeps_eager_where_the_tape_would_be_slower():
+    tiny = CompiledLossAndGrad(nn.MLP(2, [3, 2], seed=0), "bce")
+    tiny.trace([0.0, 1.0], [0.0, 1.0])
+    demo = CompiledLossAndGrad(nn.MLP(2, [16, 16, 1], seed=0), "mse")
+    demo.trace([0.0, 1.0], [1.0])
+    assert not tiny.faster_than_eager(1) and tiny.faster_than_eager(4) and demo.faster_than_eager(1)
+    history = nn.fit(nn.MLP(2, [3, 2], seed=0), X4, XOR_AND, loss="bce", epochs=1, progress=False)
+    assert history.engine == "eager" and history.note is None
+    with pytest.raises(RuntimeError, match="trace"):
+        CompiledLossAndGrad(nn.MLP(2, [3, 2], seed=0), "bce").faster_than_eager(1)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_callback_sees_the_trained_values_at_every_epoch(compiled):
+    X, labels = blobs(12, seed=5)
+    seen = {}
+    for mode in (compiled, False):
+        model = nn.MLP(3, [5, 3], activation="tanh", output_activation="identity", seed=2)
+        snapshots = seen[mode] = []
+        nn.fit(model, X, labels, loss="cross_entropy", epochs=4, batch_size=None, lr=0.5, progress=False,
+               compiled=mode, callback=lambda epoch, history: snapshots.append(values(model)))
+    assert len(seen[compiled]) == 4
+    np.testing.assert_allclose(seen[compiled], seen[False], rtol=0, atol=TOLERANCE)
+    assert not np.allclose(seen[compiled][0], seen[compiled][-1])
+
+
+def test_an_early_stop_leaves_the_values_of_the_last_update():
+    runs = []
+    for compiled in (True, False):
+        model = nn.MLP(2, [6, 1], activation="tanh", output_activation="identity", seed=4)
+        history = nn.fit(model, X4, [0.0, 1.0, 1.0, 0.0], epochs=500, batch_size=None, lr=0.5, tol=0.2,
+                         progress=False, compiled=compiled)
+        runs.append((values(model), history))
+    (taped, history), (eager, eager_history) = runs
+    assert history.stopped_early and history.epochs == eager_history.epochs < 500
+    np.testing.assert_allclose(taped, eager, rtol=0, atol=TOLERANCE)
+
+
+def test_a_diverging_compiled_fit_raises_as_eager_and_keeps_the_last_good_values():
+    results = []
+    for compiled in (True, False):
+        model = nn.MLP(2, [3, 1], output_activation="identity", seed=0)
+        with pytest.raises(FloatingPointError, match="update 2 would make parameter .* training diverged") \
+                as error:  # the forward stays finite; the third update overflows
+            nn.fit(model, X4, [1e100, -1e100, 1e100, -1e100], batch_size=None, epochs=50,
+                   lr=lambda k: 1e250 if k == 2 else 1e-3, progress=False, compiled=compiled)
+        results.append((values(model), str(error.value)))
+    assert results[0][1] == results[1][1]
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-9)
+    assert np.isfinite(results[0][0]).all()
+
+
+def test_an_optimizer_over_some_of_the_parameters_updates_only_those():
+    runs = []
+    for compiled in (True, False):
+        model = nn.MLP(2, [4, 1], activation="tanh", seed=6)
+        biases = [p for p in model.parameters() if all(p is not w for w in model.weights())]
+        before = [b.data for b in biases]
+        nn.fit(model, X4, [0, 1, 1, 0], loss="bce", optimizer=nn.Adam(model.weights(), lr=0.05), epochs=5,
+               batch_size=2, seed=3, progress=False, compiled=compiled)
+        assert [b.data for b in biases] == before
+        runs.append(values(model))
+    np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=TOLERANCE)
+
+
+def test_compiled_must_be_true_false_or_auto():
+    with pytest.raises(ValueError, match="compiled must be True, False or 'auto', got 'yes'"):
+        nn.fit(nn.MLP(2, [1], seed=0), X4, [0, 1, 1, 0], progress=False, compiled="yes")
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_an_optimizer_built_on_another_model_is_refused_before_any_step(compiled):
+    model, other = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=1)
+    before = values(model)
+    with pytest.raises(ValueError, match=r"optimizer's parameter 0 \(.*\) is not a parameter of this model"):
+        nn.fit(model, X4, [0, 1, 1, 0], loss="bce", optimizer=nn.SGD(other, lr=0.1), epochs=80,
+               progress=False, compiled=compiled)
+    assert values(model).tolist() == before.tolist()
