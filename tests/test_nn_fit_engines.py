@@ -101,7 +101,7 @@ def test_a_callback_sees_the_trained_values_at_every_epoch(compiled):
         model = nn.MLP(3, [5, 3], activation="tanh", output_activation="identity", seed=2)
         snapshots = seen[mode] = []
         nn.fit(model, X, labels, loss="cross_entropy", epochs=4, batch_size=None, lr=0.5, progress=False,
-               compiled=mode, callback=lambda epoch, history: snapshots.append(values(model)))
+               compiled=mode, callback=lambda epoch, history, s=snapshots, m=model: s.append(values(m)))
     assert len(seen[compiled]) == 4
     np.testing.assert_allclose(seen[compiled], seen[False], rtol=0, atol=TOLERANCE)
     assert not np.allclose(seen[compiled][0], seen[compiled][-1])
