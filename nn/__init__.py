@@ -16,6 +16,8 @@ from .activations import (ACTIVATIONS, ELU, SELU, Activation, Identity, Lambda, 
                           ReLU, RReLU, Sigmoid, Sign, Sin, Sinc, SoftExponential, Softplus, Softsign,
                           Step, Tanh, resolve_activation)
 from .functional import log_softmax, softmax
+from .competitive import Competitive, CompetitiveHistory
+from .hopfield import Hopfield, HopfieldRecall
 from .layers import MLP, Layer, Neuron, Sequential
 from .maxout import Maxout, MaxoutUnit
 from .losses import (LOSSES, Loss, binary_cross_entropy, binary_cross_entropy_with_logits,
@@ -36,6 +38,7 @@ __all__ = [
     # modules
     "Module", "Sequential", "Neuron", "Layer", "MLP", "Maxout", "MaxoutUnit", "Perceptron", "init",
     "Recurrent", "Elman", "Jordan", "Unrolled", "sequence_loss", "Autoencoder", "RBM",
+    "Hopfield", "HopfieldRecall", "Competitive", "CompetitiveHistory",
     # activations
     "Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU", "ELU",
     "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step", "Sign", "Lambda",

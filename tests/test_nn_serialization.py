@@ -58,6 +58,8 @@ EXAMPLES = {
     "Jordan": lambda: nn.Jordan(2, 3, 2, activation="prelu", output_activation="sigmoid", seed=1),
     "Autoencoder": lambda: nn.Autoencoder(4, [3, 2], output_activation="identity", seed=1),
     "RBM": lambda: nn.RBM(4, 3, weight_scale=1.0, seed=1),
+    "Hopfield": lambda: _letters_hopfield(),
+    "Competitive": lambda: nn.Competitive(3, 4, seed=1),
 }
 VARIANTS = [
     lambda: nn.MLP(3, [4, 2], activation=nn.Sigmoid(c=2.0), output_activation="leaky_relu", seed=1),
@@ -83,6 +85,9 @@ def test_nn_load_rebuilds_every_registered_architecture(tmp_path, build):
     assert loaded.config() == model.config() and loaded.state_dict() == model.state_dict()
     assert nn.registry.count_parameters(model.config()) == len(model.parameters())
     x = [0.25] * model.nin
+    if isinstance(model, nn.Hopfield):  # a Hopfield net reads and recalls a state of -1/+1
+        assert loaded(x := [1, -1] * (model.n // 2)) == model(x)
+        return
     if isinstance(model, nn.Recurrent):  # a recurrent net reads a sequence, one output per step
         x = [x, [-0.5] * model.nin]
         assert [_flat(y) for y in loaded(x)] == [_flat(y) for y in model(x)]
@@ -122,6 +127,12 @@ def test_a_module_type_can_register_itself_and_round_trip(tmp_path):
             nn.register_module(type("Layer", (nn.Module,), {}))
     finally:
         del nn.MODULES["Offset"]
+
+
+def _letters_hopfield():
+    net = nn.Hopfield(6, at_zero="keep")
+    net.store([[1, -1, 1, -1, 1, -1], [1, 1, 1, -1, -1, -1]])
+    return net
 
 
 def _flat(values):
