@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import numbers
 import random
+from operator import mul
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
-
-import numpy as np
 
 from autograd import Parameter
 
@@ -80,7 +79,7 @@ class Hopfield(Module):
                              f"got {at_zero!r}")
         self.n = n
         self.at_zero = at_zero
-        self._pairs = [(i, j) for i in range(self.n) for j in range(i + 1, self.n)]
+        self._pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]  # i < j, row by row
         self.w = [Parameter(0.0, f"w{i},{j}") for i, j in self._pairs]
 
     # -- the architecture, for nn.save / nn.load --------------------------------------
@@ -118,27 +117,28 @@ class Hopfield(Module):
         Example:
             >>> net = Hopfield(3)
             >>> net.store([[1, 1, -1], [1, -1, -1]])
-            >>> net.weight_matrix().tolist()
+            >>> net.weight_matrix()
             [[0.0, 0.0, -2.0], [0.0, 0.0, 0.0], [-2.0, 0.0, 0.0]]
         """
         rows = [self._checked_state(p, f"pattern {k}") for k, p in enumerate(_as_rows(patterns, "patterns"))]
         if not rows:
             raise ValueError("store needs at least one pattern")
-        matrix = np.asarray(rows, dtype=float)
-        hebb = matrix.T @ matrix
-        for (i, j), weight in zip(self._pairs, self.w):
-            weight.data = float(hebb[i, j])
+        columns = list(zip(*rows))  # column i: unit i's value in every pattern
+        for weight, (i, j) in zip(self.w, self._pairs):
+            weight.data = float(sum(map(mul, columns[i], columns[j])))
 
-    def weight_matrix(self) -> np.ndarray:
-        """The full n x n weight matrix (symmetric, zero diagonal) as a NumPy array.
+    def weight_matrix(self) -> list[list[float]]:
+        """The full n x n weight matrix (symmetric, zero diagonal), row by row.
 
         Example:
-            >>> Hopfield(2).weight_matrix().tolist()
+            >>> Hopfield(2).weight_matrix()
             [[0.0, 0.0], [0.0, 0.0]]
         """
-        matrix = np.zeros((self.n, self.n))
+        matrix = [[0.0] * self.n for _ in range(self.n)]
+        # Read through _data as Module.state_dict does: the .data property's tracing check
+        # made this 80% of a 100-unit recall (12 ms of 15 ms; with _data, 0.5 ms of 2 ms).
         for (i, j), weight in zip(self._pairs, self.w):
-            matrix[i, j] = matrix[j, i] = weight.data
+            matrix[i][j] = matrix[j][i] = weight._data
         return matrix
 
     # -- dynamics -------------------------------------------------------------------------
@@ -150,8 +150,7 @@ class Hopfield(Module):
             >>> net.energy([1, -1]), net.energy([1, 1])
             (-1.0, 1.0)
         """
-        s = np.asarray(self._checked_state(state, "state"), dtype=float)
-        return _energy(self.weight_matrix(), s)
+        return _energy(self.weight_matrix(), self._checked_state(state, "state"))
 
     def recall(self, state: Sequence[int], mode: str = "async", *, max_sweeps: int = 100,
                order: str = "random", seed: Seed = None) -> HopfieldRecall:
@@ -170,7 +169,7 @@ class Hopfield(Module):
             >>> state, energies, converged
             ([1, -1, 1], [1.0, -3.0, -3.0, -3.0, -3.0, -3.0, -3.0], True)
         """
-        s = np.asarray(self._checked_state(state, "state"), dtype=float)
+        s = self._checked_state(state, "state")
         if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, numbers.Integral) or max_sweeps < 1:
             raise ValueError(f"max_sweeps must be a whole number >= 1, got {max_sweeps!r}")
         if order not in ("random", "sequential"):
@@ -192,7 +191,7 @@ class Hopfield(Module):
         """
         return self.recall(state, seed=0).state
 
-    def _recall_async(self, weights: np.ndarray, s: np.ndarray, max_sweeps: int, order: str,
+    def _recall_async(self, weights: list[list[float]], s: list[int], max_sweeps: int, order: str,
                       rng: random.Random) -> HopfieldRecall:
         energy = _energy(weights, s)
         energies = [energy]
@@ -202,7 +201,7 @@ class Hopfield(Module):
                 rng.shuffle(units)
             changed = False
             for i in units:
-                field, old = float(weights[i] @ s), float(s[i])
+                field, old = sum(map(mul, weights[i], s)), s[i]
                 new = self._sign(field, old)
                 if new != old:
                     energy -= (new - old) * field  # dE = -(new - old) h_i: never positive
@@ -210,29 +209,28 @@ class Hopfield(Module):
                     changed = True
                 energies.append(energy)
             if not changed:
-                return HopfieldRecall(_as_ints(s), energies, True)
-        return HopfieldRecall(_as_ints(s), energies, False)
+                return HopfieldRecall(s, energies, True)
+        return HopfieldRecall(s, energies, False)
 
-    def _recall_sync(self, weights: np.ndarray, s: np.ndarray, max_sweeps: int) -> HopfieldRecall:
+    def _recall_sync(self, weights: list[list[float]], s: list[int], max_sweeps: int) -> HopfieldRecall:
         energies = [_energy(weights, s)]
         previous = None
         for _ in range(max_sweeps):
-            fields = weights @ s
-            new = np.array([self._sign(float(h), float(old)) for h, old in zip(fields, s)])
+            new = [self._sign(sum(map(mul, row, s)), old) for row, old in zip(weights, s)]
             energies.append(_energy(weights, new))
-            if np.array_equal(new, s):
-                return HopfieldRecall(_as_ints(new), energies, True)
-            if previous is not None and np.array_equal(new, previous):
-                return HopfieldRecall(_as_ints(new), energies, False)  # a 2-cycle
+            if new == s:
+                return HopfieldRecall(new, energies, True)
+            if new == previous:
+                return HopfieldRecall(new, energies, False)  # a 2-cycle
             previous, s = s, new
-        return HopfieldRecall(_as_ints(s), energies, False)
+        return HopfieldRecall(s, energies, False)
 
-    def _sign(self, field: float, old: float) -> float:
+    def _sign(self, field: float, old: int) -> int:
         if field > 0:
-            return 1.0
+            return 1
         if field < 0:
-            return -1.0
-        return old if self.at_zero == "keep" else float(self.at_zero)
+            return -1
+        return old if self.at_zero == "keep" else int(self.at_zero)
 
     def _checked_state(self, state: Any, what: str) -> list[int]:
         values = _as_row(state, what)
@@ -253,30 +251,21 @@ def _unit_count(n: Any) -> int:
     return n
 
 
-def _energy(weights: np.ndarray, s: np.ndarray) -> float:
-    return float(-0.5 * s @ weights @ s)
-
-
-def _as_ints(s: np.ndarray) -> list[int]:
-    return [int(v) for v in s]
+def _energy(weights: list[list[float]], s: list[int]) -> float:
+    return -0.5 * sum(si * sum(map(mul, row, s)) for row, si in zip(weights, s))
 
 
 def _as_row(values: Any, what: str) -> list[Any]:
-    if isinstance(values, np.ndarray):
-        if values.ndim != 1:
-            raise ValueError(f"{what} must be one flat list of -1/+1 values, got an array of shape "
-                             f"{values.shape}")
-        return values.tolist()
+    if hasattr(values, "tolist"):  # a NumPy array
+        values = values.tolist()
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise TypeError(f"{what} must be a list of -1/+1 values, got {type(values).__name__}")
     return list(values)
 
 
 def _as_rows(values: Any, what: str) -> list[Any]:
-    if isinstance(values, np.ndarray):
-        if values.ndim != 2:
-            raise ValueError(f"{what} must be a list of states (a 2-D array), got shape {values.shape}")
-        return list(values)
+    if hasattr(values, "tolist"):  # a NumPy array
+        values = values.tolist()
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise TypeError(f"{what} must be a list of states, got {type(values).__name__}")
     return list(values)

@@ -38,7 +38,7 @@ def test_store_is_hebbs_rule_symmetric_with_a_zero_diagonal():
     patterns = [letter(name) for name in LETTERS]
     net = nn.Hopfield(25)
     net.store(patterns)
-    W = net.weight_matrix()
+    W = np.array(net.weight_matrix())
     P = np.array(patterns, dtype=float)
     expected = P.T @ P
     np.fill_diagonal(expected, 0.0)
