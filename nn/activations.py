@@ -26,52 +26,12 @@ from collections.abc import Callable
 import autograd
 from autograd import Parameter, Value
 
+from .activation_base import Activation, finite_option
 from .init import Seed, make_rng
-from .module import Module
 
 __all__ = ["Activation", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "RReLU",
            "ELU", "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step",
-           "Sign", "Lambda", "ACTIVATIONS", "ActivationSpec", "resolve_activation"]
-
-
-class Activation(Module):
-    """An elementwise function of one Value; its ``name`` is how layers ask for it.
-
-    Example:
-        >>> from autograd import Value
-        >>> ReLU()(Value(-2.0)).data
-        0.0
-    """
-
-    name = "activation"
-    _repr_inline = True  # shown in the owner's repr, not as a child line
-
-    def forward(self, x: Value) -> Value:
-        raise NotImplementedError
-
-    def options(self) -> dict[str, Any]:
-        """Constructor arguments that differ from their defaults (for config and repr)."""
-        return {}
-
-    def spec(self) -> Union[str, dict[str, Any]]:
-        """How a config records this activation: its name, or a dict with its options.
-
-        Example:
-            >>> Sigmoid().spec(), Sigmoid(c=2.0).spec()
-            ('sigmoid', {'name': 'sigmoid', 'c': 2.0})
-        """
-        options = self.options()
-        return {"name": self.name, **options} if options else self.name
-
-    def describe(self) -> str:
-        """Short text for reprs: ``sigmoid`` or ``sigmoid(c=2)``."""
-        options = self.options()
-        if not options:
-            return self.name
-        return f"{self.name}(" + ", ".join(f"{k}={v:g}" for k, v in options.items()) + ")"
-
-    def __repr__(self) -> str:
-        return self.describe()
+           "Sign", "Lambda", "ACTIVATIONS", "ActivationSpec", "resolve_activation", "finite_option"]
 
 
 class Identity(Activation):
@@ -93,7 +53,7 @@ class _Scaled(Activation):
     """An activation with a slope ``c`` inside: f(c x). c = 1 is one node; else two."""
 
     def __init__(self, c: float = 1.0) -> None:
-        self.c = float(c)
+        self.c = finite_option("c", c)
 
     def options(self) -> dict[str, Any]:
         return {} if self.c == 1.0 else {"c": self.c}
@@ -156,7 +116,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, slope: float = 0.1) -> None:
-        self.slope = float(slope)
+        self.slope = finite_option("slope", slope)
 
     def options(self) -> dict[str, Any]:
         return {} if self.slope == 0.1 else {"slope": self.slope}
@@ -180,7 +140,7 @@ class PReLU(Activation):
     name = "prelu"
 
     def __init__(self, slope: float = 0.25) -> None:
-        self.slope = Parameter(slope, "slope")
+        self.slope = Parameter(finite_option("slope", slope), "slope")
 
     def forward(self, x: Value) -> Value:
         return x.relu() + self.slope * autograd.minimum(x, 0.0)
@@ -205,7 +165,7 @@ class RReLU(Activation):
     name = "rrelu"
 
     def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, seed: Seed = None) -> None:
-        self.lower, self.upper = float(lower), float(upper)
+        self.lower, self.upper = finite_option("lower", lower), finite_option("upper", upper)
         if not self.lower <= self.upper:
             raise ValueError(f"RReLU needs lower <= upper, got {self.lower} and {self.upper}")
         self._rng = make_rng(seed)
@@ -234,7 +194,7 @@ class ELU(Activation):
     name = "elu"
 
     def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = float(alpha)
+        self.alpha = finite_option("alpha", alpha)
 
     def options(self) -> dict[str, Any]:
         return {} if self.alpha == 1.0 else {"alpha": self.alpha}
@@ -359,8 +319,9 @@ class SoftExponential(Activation):
     graph is the same for every alpha and a traced model stays right when alpha
     changes sign. Within ``SMALL`` = 1e-6 of 0 it uses the expansion x + alpha (1 + x^2 / 2),
     exact at alpha = 0 with the right gradient, so an alpha that starts at 0 can learn.
-    Where the alpha < 0 case is undefined (1 - alpha (x + alpha) <= 0) the logarithm's
-    argument is clamped at 1e-300, giving a large finite value instead of an error.
+    The alpha < 0 case is defined only where 1 - alpha (x + alpha) > 0, that is for
+    x > 1/alpha - alpha; elsewhere the forward pass raises a ``ValueError`` saying so
+    (never a silently clamped value).
 
     Example:
         >>> from autograd import Value
@@ -369,13 +330,17 @@ class SoftExponential(Activation):
         (2.0, 3.0)
         >>> round(SoftExponential(alpha=1.0)(Value(1.0)).data, 6)  # e - 1 + 1
         2.718282
+        >>> SoftExponential(alpha=-0.5)(Value(-2.0))
+        Traceback (most recent call last):
+        ...
+        ValueError: soft_exponential(alpha=-0.5) is defined only for x > -1.5
     """
 
     name = "soft_exponential"
     SMALL = 1e-6
 
     def __init__(self, alpha: float = 0.0) -> None:
-        self.alpha = Parameter(alpha, "alpha")
+        self.alpha = Parameter(finite_option("alpha", alpha), "alpha")
 
     def forward(self, x: Value) -> Value:
         alpha, small = self.alpha, self.SMALL
@@ -387,8 +352,14 @@ class SoftExponential(Activation):
         a_pos = autograd.maximum(alpha, small)
         a_neg = autograd.minimum(alpha, -small)
         exponential = ((a_pos * x).exp() - 1.0) / a_pos + a_pos
-        inside_log = autograd.maximum(1.0 - a_neg * (x + a_neg), 1e-300)
-        logarithmic = -inside_log.log() / a_neg
+        # The log's argument is 1 - alpha (x + alpha) where alpha < 0, and 1 elsewhere.
+        inside_log = autograd.dot([negative, 1.0 - negative], [1.0 - a_neg * (x + a_neg), 1.0])
+        try:
+            logarithmic = -inside_log.log() / a_neg
+        except ValueError:
+            a = self.alpha.data
+            problem = f"soft_exponential(alpha={a:g}) is defined only for x > {1.0 / a - a:g}"
+            raise ValueError(problem) from None
         linear = x + alpha * (1.0 + x * x * 0.5)
         return autograd.dot([positive, negative, near_zero], [exponential, logarithmic, linear])
 

@@ -144,7 +144,7 @@ def load(path: PathLike) -> Module:
         if declared != len(parameters):
             raise ValueError(f"it declares {declared} parameters but the file holds {len(parameters)}")
         model = build_module(architecture)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise failure(path, f"bad architecture: {error}") from None
     try:
         model.load_state_dict(parameters)

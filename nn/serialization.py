@@ -29,17 +29,26 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import Any, Union
 from collections.abc import Callable, Mapping
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "ModelFileNotFoundError", "PathLike",
+__all__ = ["FORMAT", "VERSION", "MAX_FILE_BYTES", "MAX_PARAMETERS", "MAX_DEPTH", "MAX_INTEGER",
+           "ModelFileError", "ModelFileNotFoundError", "PathLike",
            "read_model_file", "write_model_file", "failure", "json_kind", "describe_architecture",
            "first_difference"]
 
 FORMAT = "chainrule.nn"
 VERSION = 1
+
+# Limits a model file is checked against before anything is built. A scalar engine
+# makes one Python object per parameter (~100 bytes), so a million is already large.
+MAX_FILE_BYTES = 128 * 2 ** 20
+MAX_PARAMETERS = 1_000_000
+MAX_DEPTH = 32            # JSON nesting: a Sequential inside a Sequential... 10 deep is plenty
+MAX_INTEGER = 2 ** 53     # every size is an integer a float holds exactly
 _KEYS = ("format", "version", "architecture", "parameters")
 
 PathLike = Union[str, Path]
@@ -57,7 +66,10 @@ def write_model_file(path: PathLike, architecture: Mapping[str, Any],
                      parameters: Mapping[str, float]) -> None:
     """Write a model file atomically: to a temporary name, then renamed over ``path``.
 
-    A crash never leaves half a file behind.
+    A crash never leaves half a file behind. The file gets the usual permissions
+    (0666 less the umask, like any file the user creates). The name must end in
+    ``.json`` (a model file is JSON, whatever its name says), and every parameter
+    must be finite; otherwise a ``ValueError`` names the problem and nothing is written.
 
     Example:
         >>> import os, tempfile
@@ -65,15 +77,38 @@ def write_model_file(path: PathLike, architecture: Mapping[str, Any],
         >>> write_model_file(path, {"type": "Neuron", "nin": 1, "activation": "relu"}, {"w.0": 1.0, "b": 0.0})
         >>> json.load(open(path))["format"]
         'chainrule.nn'
+        >>> write_model_file("model.pt", {"type": "Neuron"}, {})
+        Traceback (most recent call last):
+        ...
+        ValueError: chainrule writes models as JSON: name the file 'model.json', not 'model.pt'
     """
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise ValueError(f"chainrule writes models as JSON: name the file {path.stem + '.json'!r}, "
+                         f"not {path.name!r}")
+    for name, value in parameters.items():
+        if not math.isfinite(value):
+            raise ValueError(f"cannot save parameter {name!r}: it is {value!r}, and a model file holds "
+                             "finite numbers only (training diverged? lower the learning rate)")
     document = {"format": FORMAT, "version": VERSION, "architecture": dict(architecture),
                 "parameters": dict(parameters)}
-    text = json.dumps(document, indent=1, allow_nan=False)
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    _write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # os.open with mode 0o666 lets the kernel apply the umask, as for any new file;
+    # tempfile.mkstemp would make it 0600 (readable by its owner only).
+    folder = path.parent
+    while True:
+        temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
+            file.write(text)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -93,14 +128,35 @@ def read_model_file(path: PathLike) -> dict[str, Any]:
         {'type': 'Neuron', 'nin': 2, 'activation': 'sigmoid'}
     """
     path = Path(path)
-    if not path.exists():
-        raise ModelFileNotFoundError(f"no model file at {str(path)!r}")
-    if not path.is_file():
-        raise failure(path, "is not a file")
-    document = _parse(path, path.read_bytes())
+    document = _parse(path, _read_bytes(path))
     _check_header(path, document)
     _check_parameters(path, document["parameters"])
+    _check_architecture(path, document["architecture"])
     return document
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most MAX_FILE_BYTES, never a FIFO or device."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ModelFileNotFoundError(f"no model file at {str(path)!r}") from None
+    except OSError as error:
+        raise failure(path, f"cannot open it ({error.strerror or error})") from None
+    mode = os.fstat(handle).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(handle)
+        raise failure(path, "is not a file" + ("" if stat.S_ISDIR(mode) else " (not a regular file)"))
+    with os.fdopen(handle, "rb") as file:
+        try:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise failure(path, f"cannot read it ({error.strerror or error})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // 2 ** 20
+        raise failure(path, f"the file is larger than {limit} MiB, the limit for a model file")
+    return raw
 
 
 def failure(path: PathLike, problem: str) -> ModelFileError:
@@ -123,6 +179,9 @@ def _parse(path: Path, raw: bytes) -> Any:
         raise failure(path, problem) from None
     try:
         return json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+    except RecursionError:  # the parser recurses once per level of nesting
+        problem = f"JSON nested too deeply (a model file nests at most {MAX_DEPTH} levels)"
+        raise failure(path, problem) from None
     except json.JSONDecodeError as error:
         ends = text.rstrip()
         truncated = error.pos >= len(ends) or (ends.startswith("{") and not ends.endswith("}"))
@@ -161,12 +220,56 @@ def _check_parameters(path: Path, parameters: Any) -> None:
     if not isinstance(parameters, dict):
         raise failure(path, "'parameters' must be an object of names and numbers, "
                             f"found {json_kind(parameters)}")
+    if len(parameters) > MAX_PARAMETERS:
+        raise failure(path, f"it holds {len(parameters)} parameters, more than the limit of {MAX_PARAMETERS}")
     for name, value in parameters.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             problem = f"parameter {name!r} must be a number, found {json_kind(value)} {value!r}"
             raise failure(path, problem[:300])
-        if not math.isfinite(value):
-            raise failure(path, f"parameter {name!r} is {value!r}: parameters must be finite")
+        if not _is_finite(value):
+            raise failure(path, f"parameter {name!r} is {_short(value)}: parameters must be finite "
+                                "floats")
+
+
+def _check_architecture(path: Path, architecture: Any) -> None:
+    """Depth, integers and floats of the architecture, checked without recursion.
+
+    Classes check their own fields when asked how many parameters they make; this
+    catches what would break them first: nesting deeper than :data:`MAX_DEPTH`
+    (a recursion), integers beyond :data:`MAX_INTEGER` and non-finite floats.
+    """
+    pending: list[tuple[Any, str, int]] = [(architecture, "architecture", 1)]
+    while pending:
+        value, where, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise failure(path, f"the architecture nests more than {MAX_DEPTH} levels deep (at {where})")
+        if isinstance(value, dict):
+            pending.extend((item, f"{where}.{key}", depth + 1) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        elif isinstance(value, int) and abs(value) > MAX_INTEGER:
+            raise failure(path, f"{where} is {_short(value)}, beyond the limit of {MAX_INTEGER}")
+        elif not _is_finite(value):
+            raise failure(path, f"{where} is {_short(value)}: numbers in a model file must be finite")
+
+
+def _is_finite(number: float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, int) and value.bit_length() > 128:
+        # str() refuses integers over 4300 digits (about 14,000 bits): estimate those.
+        exact = value.bit_length() < 14_000
+        digits = len(str(abs(value))) if exact else int(value.bit_length() * math.log10(2)) + 1
+        return f"an integer of {'' if exact else 'about '}{digits} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
