@@ -382,11 +382,12 @@ SINC = _define("sinc", "sinc", "(cos(x) - sinc(x)) / x; -x/3 + x^3/30 - x^5/840 
         (m.cos(xs[0]) - out) / m.where(m.is_zero(xs[0]), 1.0, xs[0])),),
 ))
 # The perceptron's units: flat almost everywhere, so no useful gradient (docs/course.md, sections 3 and 5).
+# Their value at exactly 0 is a convention: arg (None means 0), e.g. sign(0) = 1 for Hopfield states.
 STEP = _define("step", "step", "0 (flat)")((
-    lambda m, xs, arg: m.where(xs[0] > 0.0, 1.0, 0.0),
+    lambda m, xs, arg: m.where(xs[0] > 0.0, 1.0, 0.0 if arg is None else m.where(xs[0] < 0.0, 0.0, arg)),
     lambda m, xs, out, arg: (0.0,),
 ))
 SIGN = _define("sign", "sign", "0 (flat)")((
-    lambda m, xs, arg: m.sign(xs[0]),
+    lambda m, xs, arg: m.sign(xs[0]) if arg is None else m.where(m.is_zero(xs[0]), arg, m.sign(xs[0])),
     lambda m, xs, out, arg: (0.0,),
 ))

@@ -7,6 +7,7 @@ live in the op table, and the backward pass in :mod:`autograd.engine`.
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 from typing import Any, Union
@@ -47,6 +48,14 @@ def to_float(data: Any) -> float:
     if number != number:
         raise ValueError("Value data must not be NaN")
     return number
+
+
+def _at_zero(value: Any) -> float | None:
+    """step's and sign's value at 0 as their op argument: None for the default 0."""
+    number = to_float(value)
+    if math.isinf(number):
+        raise ValueError(f"at_zero must be a finite number, got {number!r}")
+    return None if number == 0.0 else number
 
 
 def _is_numpy_bool(data: Any) -> bool:
@@ -264,16 +273,19 @@ class Value:
         """x / (1 + |x|). Example: ``Value(1.0).softsign().data == 0.5``."""
         return apply(ops.SOFTSIGN, self)
 
-    def step(self) -> Value:
-        """1 if x > 0 else 0, with gradient 0: the perceptron's unit.
+    def step(self, at_zero: float = 0.0) -> Value:
+        """1 if x > 0, 0 if x < 0, and ``at_zero`` at 0 (0 by default); gradient 0: the perceptron's unit.
 
-        Example: ``Value(0.3).step().data == 1.0``.
+        Example: ``Value(0.3).step().data == 1.0`` and ``Value(0.0).step(at_zero=1.0).data == 1.0``.
         """
-        return apply(ops.STEP, self)
+        return apply(ops.STEP, self, arg=_at_zero(at_zero))
 
-    def sign(self) -> Value:
-        """-1, 0 or 1, gradient 0. Example: ``Value(-0.3).sign().data == -1.0``."""
-        return apply(ops.SIGN, self)
+    def sign(self, at_zero: float = 0.0) -> Value:
+        """-1 if x < 0, 1 if x > 0, and ``at_zero`` at 0 (0 by default); gradient 0.
+
+        Example: ``Value(-0.3).sign().data == -1.0`` and ``Value(0.0).sign(at_zero=1.0).data == 1.0``.
+        """
+        return apply(ops.SIGN, self, arg=_at_zero(at_zero))
 
     # -- gradients ---------------------------------------------------------------
     def backward(self, gradient: Number = 1.0) -> None:

@@ -2,7 +2,7 @@
 
 Example (the course's exercise 1, part 1):
     >>> import nn
-    >>> model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    >>> model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
     >>> [y.data for y in model([0.0, 1.0])]
     [0.9744787489988975, 0.9744787489988975]
 """
@@ -21,7 +21,8 @@ from .hopfield import Hopfield, HopfieldRecall
 from .layers import MLP, Layer, Neuron, Sequential
 from .maxout import Maxout, MaxoutUnit
 from .losses import (LOSSES, Loss, binary_cross_entropy, binary_cross_entropy_with_logits,
-                     cross_entropy, hinge, l2_penalty, mse, resolve_loss, squared_error)
+                     cross_entropy, hinge, l2_penalty, mse, resolve_loss, squared_error,
+                     sum_squared_error)
 from .module import Module
 from .optim import SGD, Adam, ExponentialDecay, LinearDecay, Optimizer
 from .perceptron import Perceptron, PerceptronHistory, perceptron_trick
@@ -44,7 +45,8 @@ __all__ = [
     "SELU", "Softplus", "Softsign", "SoftExponential", "Sin", "Sinc", "Step", "Sign", "Lambda",
     "ACTIVATIONS", "resolve_activation", "softmax", "log_softmax",
     # losses
-    "squared_error", "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "squared_error", "sum_squared_error", "mse", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
     "cross_entropy", "hinge", "l2_penalty", "Loss", "LOSSES", "resolve_loss",
     # optimizers
     "Optimizer", "SGD", "Adam", "LinearDecay", "ExponentialDecay",

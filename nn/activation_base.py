@@ -33,6 +33,9 @@ class Activation(Module):
     name = "activation"
     _repr_inline = True  # shown in the owner's repr, not as a child line
 
+    def __call__(self, x: Value) -> Value:
+        return self.forward(x)
+
     def forward(self, x: Value) -> Value:
         raise NotImplementedError
 

@@ -105,21 +105,24 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """max(slope x, x) with a fixed slope; the course's leaky ReLU is max(0.1 x, x).
+    """x for x > 0, slope x otherwise, with a fixed slope: 0.01 by default, as in PyTorch
+    and :meth:`autograd.Value.leaky_relu`. The course's leaky ReLU is max(0.1 x, x):
+    ``LeakyReLU(slope=0.1)`` or ``{"name": "leaky_relu", "slope": 0.1}``.
 
     Example:
         >>> from autograd import Value
-        >>> LeakyReLU()(Value(-2.0)).data
-        -0.2
+        >>> LeakyReLU()(Value(-2.0)).data, LeakyReLU(slope=0.1)(Value(-2.0)).data
+        (-0.02, -0.2)
     """
 
     name = "leaky_relu"
+    DEFAULT_SLOPE = 0.01
 
-    def __init__(self, slope: float = 0.1) -> None:
+    def __init__(self, slope: float = DEFAULT_SLOPE) -> None:
         self.slope = finite_option("slope", slope)
 
     def options(self) -> dict[str, Any]:
-        return {} if self.slope == 0.1 else {"slope": self.slope}
+        return {} if self.slope == self.DEFAULT_SLOPE else {"slope": self.slope}
 
     def forward(self, x: Value) -> Value:
         return x.leaky_relu(self.slope)
@@ -278,34 +281,49 @@ class Sinc(Activation):
         return x.sinc()
 
 
-class Step(Activation):
-    """1 if x > 0 else 0: the perceptron's unit (gradient 0: train it with the perceptron rule).
+class _AtZero(Activation):
+    """A flat unit whose value at exactly 0 is a convention, ``at_zero`` (0 by default)."""
+
+    def __init__(self, at_zero: float = 0.0) -> None:
+        self.at_zero = finite_option("at_zero", at_zero)
+
+    def options(self) -> dict[str, Any]:
+        return {} if self.at_zero == 0.0 else {"at_zero": self.at_zero}
+
+
+class Step(_AtZero):
+    """1 if x > 0, 0 if x < 0: the perceptron's unit (gradient 0: train it with the perceptron rule).
+
+    At exactly 0 it gives ``at_zero``: 0 by default (step(0) = 0); ``Step(at_zero=1.0)``
+    is the other convention, 1 if x >= 0.
 
     Example:
         >>> from autograd import Value
-        >>> Step()(Value(0.2)).data, Step()(Value(0.0)).data
-        (1.0, 0.0)
+        >>> Step()(Value(0.2)).data, Step()(Value(0.0)).data, Step(at_zero=1.0)(Value(0.0)).data
+        (1.0, 0.0, 1.0)
     """
 
     name = "step"
 
     def forward(self, x: Value) -> Value:
-        return x.step()
+        return x.step(self.at_zero)
 
 
-class Sign(Activation):
-    """-1, 0 or 1 (gradient 0).
+class Sign(_AtZero):
+    """-1 if x < 0, 1 if x > 0 (gradient 0); at exactly 0, ``at_zero`` (0 by default).
+
+    ``Sign(at_zero=1.0)`` never outputs 0, as bipolar (Hopfield) states need.
 
     Example:
         >>> from autograd import Value
-        >>> Sign()(Value(-3.0)).data
-        -1.0
+        >>> Sign()(Value(-3.0)).data, Sign()(Value(0.0)).data, Sign(at_zero=1.0)(Value(0.0)).data
+        (-1.0, 0.0, 1.0)
     """
 
     name = "sign"
 
     def forward(self, x: Value) -> Value:
-        return x.sign()
+        return x.sign(self.at_zero)
 
 
 class SoftExponential(Activation):

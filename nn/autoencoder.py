@@ -60,7 +60,7 @@ class Autoencoder(Module):
         self.nin = positive_int("nin", nin)
         rng = make_rng(seed)
         try:  # the encoder is an MLP whose layer sizes are `hidden`: it checks them
-            self.encoder = MLP(self.nin, hidden, activation, init=init, seed=rng)
+            self.encoder = MLP(self.nin, hidden, activation, activation, init=init, seed=rng)
         except (TypeError, ValueError) as error:
             raise type(error)(f"Autoencoder hidden={hidden!r}: {error}"[:300]) from None
         sizes = self.encoder.nouts

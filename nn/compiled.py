@@ -87,7 +87,7 @@ def compile_model(model: Module, dtype: str = "float64") -> CompiledFunction:
     Example:
         >>> import numpy as np
         >>> from nn import MLP
-        >>> model = MLP(2, [3, 2], activation="sigmoid", init=1.0)
+        >>> model = MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
         >>> compile_model(model)(np.array([[0.0, 1.0]]))
         array([[0.97447875, 0.97447875]])
     """

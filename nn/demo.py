@@ -67,7 +67,7 @@ def exercise_1_part_3(out: Path, seed: int = 0) -> list[Path]:
     _say()
     _say("3. Exercise 1, part 3: a 2-3-2 sigmoid network learns XOR and AND at once")
     _say("   binary cross-entropy, online mode, learning rate 0.25, up to 5000 epochs")
-    model = nn.MLP(2, [3, 2], activation="sigmoid", seed=seed)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=seed)
     start = time.perf_counter()
 
     def learned(epoch: int, history: nn.History) -> bool:

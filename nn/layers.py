@@ -10,102 +10,31 @@ knows its layer and neuron.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Self
 from collections.abc import Mapping, Sequence
 
 import autograd
 from autograd import Parameter, Value
-from autograd.ops import OPS, DotOperands
-from autograd.value import apply_nary
 
 from .activations import ActivationSpec, resolve_activation
 from .init import InitSpec, Seed, make_rng, resolve_init
 from .module import Module
+from .parts import ScopedByIndex, as_inputs, positive_int, weighted_sum
 from .registry import build_module, count_parameters, register_module
 
 __all__ = ["Neuron", "Layer", "MLP", "Sequential", "as_inputs", "positive_int", "weighted_sum",
            "ScopedByIndex"]
 
-DOT = OPS["dot"]  # operands w_1..w_n, x_1..x_n, b: one node per neuron sum
-
-
-def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value) -> Value:
-    """w . x + b as ONE dot node, for operands that are Values already.
-
-    ``autograd.dot(weights, inputs, bias=bias)`` without re-checking every operand:
-    this runs once per neuron per sample, and the checks cost 40-75% of it
-    (measured: 1.00 s vs 1.76 s for 100k two-input sums).
-
-    Example:
-        >>> weighted_sum([Value(2.0)], [Value(3.0)], Value(1.0)).data
-        7.0
-    """
-    return apply_nary(DOT, DotOperands(weights, inputs, bias).pack(), True)
-
-
-def positive_int(what: str, n: Any) -> int:
-    """``n`` as an int if it is a positive integer, else ``ValueError`` naming ``what``.
-
-    Example:
-        >>> positive_int("nin", 3)
-        3
-        >>> positive_int("nout", 0)
-        Traceback (most recent call last):
-        ...
-        ValueError: nout must be a positive int, got 0
-    """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return int(n)
-
-
-def as_inputs(x: Any, nin: int, owner: str) -> list[Value]:
-    """The inputs of a module as Values: numbers become leaves labelled x0, x1, ...
-
-    Raises ``ValueError`` for the wrong number of inputs and ``TypeError`` for a
-    non-number, naming the module.
-
-    Example:
-        >>> [v.label for v in as_inputs([1.0, 2.0], 2, "MLP")]
-        ['x0', 'x1']
-    """
-    if isinstance(x, (Value, str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"{owner} takes a sequence of {nin} inputs, got {type(x).__name__}")
-    if len(x) != nin:
-        raise ValueError(f"{owner} takes {nin} input{'s' if nin != 1 else ''}, got {len(x)}")
-    return [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(x)]
-
-
-class ScopedByIndex:
-    """A module whose nodes are tagged with the scope ``"{scope_kind} {index}"``.
-
-    ``index`` is its place in its parent (``None`` when standalone: the scope is then
-    just the kind). Drawings fold scopes by kind (``autograd.draw(collapse="neuron")``).
-    """
-
-    scope_kind = ""
-    _index: int | None = None
-    _scope_name = ""
-
-    @property
-    def index(self) -> int | None:
-        """Its place in its parent; its nodes' scope is ``"{scope_kind} {index}"``."""
-        return self._index
-
-    @index.setter
-    def index(self, index: int | None) -> None:
-        self._index = index
-        self._scope_name = self.scope_kind if index is None else f"{self.scope_kind} {index}"
-
-
 @register_module
 class Neuron(ScopedByIndex, Module):
-    """activation(w . x + b) with ``nin`` weights and a bias.
+    """activation(w . x + b) with ``nin`` weights and a bias (or activation(w . x), ``bias=False``).
 
     Args:
         nin: number of inputs.
         activation: a name (``"sigmoid"``, ``"relu"``, ``"step"``...), an Activation
             or a callable on a Value (see :mod:`nn.activations`).
+        bias: False for a neuron without a bias: no parameter ``b`` at all (not a
+            frozen zero), as in the course's bias-free examples.
         init: ``"uniform"`` (U[-0.5, 0.5], the course's), ``"xavier"``, ``"he"``, a
             number for every weight and bias, or an :class:`nn.init.Initializer`.
         seed: an int or a ``random.Random``; the same seed gives the same neuron.
@@ -116,6 +45,8 @@ class Neuron(ScopedByIndex, Module):
         0.8808
         >>> y.parents[0].op.name, y.scope
         ('dot', ('neuron',))
+        >>> [name for name, _ in Neuron(2, bias=False).named_parameters()]
+        ['w.0', 'w.1']
     """
 
     scope_kind = "neuron"
@@ -123,15 +54,18 @@ class Neuron(ScopedByIndex, Module):
     _bias_names = ("b",)
     nout = 1
 
-    def __init__(self, nin: int, activation: ActivationSpec = "sigmoid", *, init: InitSpec = "uniform",
-                 seed: Seed = None, fan_out: int = 1) -> None:
+    def __init__(self, nin: int, activation: ActivationSpec = "sigmoid", *, bias: bool = True,
+                 init: InitSpec = "uniform", seed: Seed = None, fan_out: int = 1) -> None:
         self.nin = positive_int("nin", nin)
         rng = make_rng(seed)
         initializer = resolve_init(init)
         self.w = [Parameter(initializer.weight(rng, self.nin, fan_out), f"w{i}") for i in range(self.nin)]
-        self.b = Parameter(initializer.bias(rng, self.nin, fan_out), "b")
+        self.b = Parameter(initializer.bias(rng, self.nin, fan_out), "b") if _flag("bias", bias) else None
         self.activation = resolve_activation(activation, rng)
         self.index = None
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        return self.forward(x)
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         return self._forward(as_inputs(x, self.nin, "Neuron"))
@@ -142,27 +76,35 @@ class Neuron(ScopedByIndex, Module):
             return self.activation.forward(weighted_sum(self.w, inputs, self.b))
 
     @classmethod
-    def from_weights(cls, weights: Sequence[float], bias: float,
-                     activation: ActivationSpec = "sigmoid") -> Neuron:
-        """A neuron with the given weights and bias (e.g. from the course's slides).
+    def from_weights(cls, weights: Sequence[float], bias: float | None,
+                     activation: ActivationSpec = "sigmoid") -> Self:
+        """A neuron with the given weights and bias (e.g. from the course's slides);
+        ``bias=None`` makes a neuron without a bias.
 
         Example:
             >>> Neuron.from_weights([0.2, 0.2], -0.3, activation="step")([1, 1]).data
             1.0
+            >>> Neuron.from_weights([2.0, -1.0], None, activation="identity").state_dict()
+            {'w.0': 2.0, 'w.1': -1.0}
         """
-        neuron = cls(len(weights), activation, init=0.0)
-        names = [f"w.{i}" for i in range(len(weights))]
-        neuron.load_state_dict({**dict(zip(names, weights)), "b": bias, **_extra_state(neuron)})
+        neuron = cls(len(weights), activation, bias=bias is not None, init=0.0)
+        state = {f"w.{i}": w for i, w in enumerate(weights)}
+        if bias is not None:
+            state["b"] = bias
+        neuron.load_state_dict({**state, **_extra_state(neuron)})
         return neuron
 
     config_fields = ("nin", "activation")
+    optional_config_fields = ("bias",)
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Neuron", "nin": self.nin, "activation": self.activation.spec()}
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation.spec(),
+                **_bias_config(self.b is not None)}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
-        return positive_int("nin", config["nin"]) + 1 + _activation_parameters(config["activation"])
+        return (positive_int("nin", config["nin"]) + _bias_count(config)
+                + _activation_parameters(config["activation"]))
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, activation={self.activation.describe()}"
@@ -171,6 +113,8 @@ class Neuron(ScopedByIndex, Module):
 @register_module
 class Layer(ScopedByIndex, Module):
     """``nout`` neurons that all see the same ``nin`` inputs; returns a list of ``nout`` Values.
+
+    ``bias=False`` leaves every neuron without a bias parameter.
 
     Example:
         >>> layer = Layer(2, 3, activation="sigmoid", init=1.0)
@@ -182,16 +126,19 @@ class Layer(ScopedByIndex, Module):
 
     scope_kind = "layer"
 
-    def __init__(self, nin: int, nout: int, activation: ActivationSpec = "sigmoid", *,
+    def __init__(self, nin: int, nout: int, activation: ActivationSpec = "sigmoid", *, bias: bool = True,
                  init: InitSpec = "uniform", seed: Seed = None) -> None:
         self.nin = positive_int("nin", nin)
         self.nout = positive_int("nout", nout)
         rng = make_rng(seed)
-        self.neurons = [Neuron(self.nin, activation, init=init, seed=rng, fan_out=self.nout)
+        self.neurons = [Neuron(self.nin, activation, bias=bias, init=init, seed=rng, fan_out=self.nout)
                         for _ in range(self.nout)]
         for j, neuron in enumerate(self.neurons):
             neuron.index = j
         self.index = None
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return self.forward(x)
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         inputs = as_inputs(x, self.nin, "Layer")
@@ -199,30 +146,35 @@ class Layer(ScopedByIndex, Module):
             return [neuron._forward(inputs) for neuron in self.neurons]
 
     @classmethod
-    def from_weights(cls, weights: Sequence[Sequence[float]], biases: Sequence[float],
-                     activation: ActivationSpec = "sigmoid") -> Layer:
-        """A layer from a weight matrix W (one row per neuron, nout x nin) and biases b.
+    def from_weights(cls, weights: Sequence[Sequence[float]], biases: Sequence[float] | None,
+                     activation: ActivationSpec = "sigmoid") -> Self:
+        """A layer from a weight matrix W (one row per neuron, nout x nin) and biases b;
+        ``biases=None`` makes a layer without biases.
 
         Example:
             >>> layer = Layer.from_weights([[0.2, 0.2], [-0.2, -0.2]], [-0.3, 0.2], activation="step")
             >>> [a.data for a in layer([0, 0])]
             [0.0, 1.0]
+            >>> [a.data for a in Layer.from_weights([[1, 2], [3, 4]], None, activation="identity")([1, 1])]
+            [3.0, 7.0]
         """
         nin, nout = _matrix_shape("weights", weights)
-        layer = cls(nin, nout, activation, init=0.0)
+        layer = cls(nin, nout, activation, bias=biases is not None, init=0.0)
         layer.load_state_dict({**_layer_state("", weights, biases), **_extra_state(layer)})
         return layer
 
     config_fields = ("nin", "nout", "activation")
+    optional_config_fields = ("bias",)
 
     def config(self) -> dict[str, Any]:
         return {"type": "Layer", "nin": self.nin, "nout": self.nout,
-                "activation": self.neurons[0].activation.spec()}
+                "activation": self.neurons[0].activation.spec(),
+                **_bias_config(self.neurons[0].b is not None)}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
         nin, nout = positive_int("nin", config["nin"]), positive_int("nout", config["nout"])
-        return nout * (nin + 1 + _activation_parameters(config["activation"]))
+        return nout * (nin + _bias_count(config) + _activation_parameters(config["activation"]))
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, activation={self.neurons[0].activation.describe()}"
@@ -301,11 +253,14 @@ class MLP(Sequential):
     """A multilayer perceptron: layers of sizes ``nouts`` after ``nin`` inputs.
 
     Returns a list of Values, one per output (even for one output).
-    ``output_activation`` defaults to ``activation`` (the course's networks use
-    sigmoids everywhere); pass ``"identity"`` for linear outputs (logits, scores).
+    ``activation`` is the hidden layers'; the last layer is linear by default
+    (``output_activation="identity"``: scores or logits, as in PyTorch and micrograd).
+    For sigmoid outputs, as the course's networks have, pass ``output_activation="sigmoid"``;
+    ``output_activation=None`` gives the last layer the hidden ``activation``.
+    ``bias=False`` builds every layer without biases.
 
     Example:
-        >>> model = MLP(2, [3, 2], activation="sigmoid", init=1.0)  # exercise 1
+        >>> model = MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)  # exercise 1
         >>> model([0.0, 1.0])[0].data
         0.9744787489988975
         >>> model
@@ -315,8 +270,8 @@ class MLP(Sequential):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int] | int, activation: ActivationSpec = "sigmoid",
-                 output_activation: ActivationSpec | None = None, *, init: InitSpec = "uniform",
-                 seed: Seed = None) -> None:
+                 output_activation: ActivationSpec | None = "identity", *, bias: bool = True,
+                 init: InitSpec = "uniform", seed: Seed = None) -> None:
         nin = positive_int("nin", nin)
         if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
             nouts = [nouts]
@@ -330,13 +285,16 @@ class MLP(Sequential):
         last = len(nouts) - 1
         layers = [Layer(sizes[i], sizes[i + 1],
                         output_activation if i == last and output_activation is not None else activation,
-                        init=init, seed=rng)
+                        bias=bias, init=init, seed=rng)
                   for i in range(len(nouts))]
         super().__init__(*layers)
 
     @property
     def nouts(self) -> list[int]:
         return [layer.nout for layer in self.layers]
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        return self.forward(x)
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         x = as_inputs(x, self.layers[0].nin, "MLP")
@@ -345,33 +303,43 @@ class MLP(Sequential):
         return x
 
     @classmethod
-    def from_weights(cls, weights: Sequence[Sequence[Sequence[float]]], biases: Sequence[Sequence[float]],
+    def from_weights(cls, weights: Sequence[Sequence[Sequence[float]]],
+                     biases: Sequence[Sequence[float]] | None,
                      activation: ActivationSpec = "sigmoid",
-                     output_activation: ActivationSpec | None = None) -> MLP:
-        """An MLP from one weight matrix (nout x nin) and one bias vector per layer.
+                     output_activation: ActivationSpec | None = "identity") -> Self:
+        """An MLP from one weight matrix W (nout x nin: one row per neuron) and one bias
+        vector per layer; ``biases=None`` builds it without biases. As for the
+        constructor, the last layer is linear unless ``output_activation`` says otherwise.
 
         Example (the course's XNOR from step units: AND and NOR, then OR):
             >>> xnor = MLP.from_weights([[[0.2, 0.2], [-0.2, -0.2]], [[0.2, 0.2]]],
-            ...                         [[-0.3, 0.2], [-0.1]], activation="step")
+            ...                         [[-0.3, 0.2], [-0.1]], activation="step", output_activation="step")
             >>> [xnor([a, b])[0].data for a, b in [(0, 0), (0, 1), (1, 0), (1, 1)]]
             [1.0, 0.0, 0.0, 1.0]
+
+        Example (bias-free, linear output: y = W2 relu(W1 x)):
+            >>> net = MLP.from_weights([[[1, -1], [2, 0]], [[1, 1]]], None, activation="relu")
+            >>> net([3, 1])[0].data, len(net.parameters())  # relu(2) + relu(6), 6 weights
+            (8.0, 6)
         """
-        if len(weights) != len(biases) or not weights:
+        if not weights or (biases is not None and len(weights) != len(biases)):
             raise ValueError(f"need one weight matrix and one bias vector per layer, "
-                             f"got {len(weights)} and {len(biases)}")
+                             f"got {len(weights)} and {'no' if biases is None else len(biases)}")
         shapes = [_matrix_shape(f"weights[{i}]", w) for i, w in enumerate(weights)]
         for i in range(1, len(shapes)):
             if shapes[i][0] != shapes[i - 1][1]:
                 raise ValueError(f"weights[{i}] has {shapes[i][0]} columns but layer {i - 1} has "
                                  f"{shapes[i - 1][1]} outputs")
-        model = cls(shapes[0][0], [nout for _, nout in shapes], activation, output_activation, init=0.0)
+        model = cls(shapes[0][0], [nout for _, nout in shapes], activation, output_activation,
+                    bias=biases is not None, init=0.0)
         state: dict[str, Any] = {}
-        for i, (w, b) in enumerate(zip(weights, biases)):
-            state.update(_layer_state(f"layers.{i}.", w, b))
+        for i, w in enumerate(weights):
+            state.update(_layer_state(f"layers.{i}.", w, None if biases is None else biases[i]))
         model.load_state_dict({**state, **_extra_state(model)})
         return model
 
     config_fields = ("nin", "nouts", "activation", "output_activation")
+    optional_config_fields = ("bias",)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MLP:
@@ -381,7 +349,8 @@ class MLP(Sequential):
     def config(self) -> dict[str, Any]:
         return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
                 "activation": self.layers[0].neurons[0].activation.spec(),
-                "output_activation": self.layers[-1].neurons[0].activation.spec()}
+                "output_activation": self.layers[-1].neurons[0].activation.spec(),
+                **_bias_config(self.layers[0].neurons[0].b is not None)}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
@@ -392,7 +361,8 @@ class MLP(Sequential):
         sizes += [positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
         hidden = _activation_parameters(config["activation"])
         output = _activation_parameters(config["output_activation"])
-        return sum(nout * (nin + 1 + (output if i == len(nouts) - 1 else hidden))
+        bias = _bias_count(config)
+        return sum(nout * (nin + bias + (output if i == len(nouts) - 1 else hidden))
                    for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])))
 
     def extra_repr(self) -> str:
@@ -401,6 +371,8 @@ class MLP(Sequential):
         text = f"nin={self.nin}, nouts={self.nouts}, activation={hidden}"
         if output != hidden:
             text += f", output_activation={output}"
+        if self.layers[0].neurons[0].b is None:
+            text += ", bias=False"
         return text + f", parameters={len(self.parameters())}"
 
 
@@ -415,16 +387,33 @@ def _matrix_shape(what: str, matrix: Sequence[Sequence[float]]) -> tuple[int, in
     return len(rows[0]), len(rows)
 
 
-def _layer_state(prefix: str, weights: Sequence[Sequence[float]], biases: Sequence[float]) -> dict:
-    if len(biases) != len(weights):
+def _layer_state(prefix: str, weights: Sequence[Sequence[float]], biases: Sequence[float] | None) -> dict:
+    if biases is not None and len(biases) != len(weights):
         raise ValueError(f"{prefix or 'layer '}needs {len(weights)} biases (one per row of weights), "
                          f"got {len(biases)}")
     state: dict[str, Any] = {}
-    for j, (row, bias) in enumerate(zip(weights, biases)):
+    for j, row in enumerate(weights):
         for i, w in enumerate(row):
             state[f"{prefix}neurons.{j}.w.{i}"] = w
-        state[f"{prefix}neurons.{j}.b"] = bias
+        if biases is not None:
+            state[f"{prefix}neurons.{j}.b"] = biases[j]
     return state
+
+
+def _flag(what: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, got {value!r}"[:200])
+    return value
+
+
+def _bias_config(has_bias: bool) -> dict[str, bool]:
+    """The config entry for a module's biases: none when it has them (files stay as they were)."""
+    return {} if has_bias else {"bias": False}
+
+
+def _bias_count(config: Mapping[str, Any]) -> int:
+    """1 if the neurons a config describes have a bias parameter, else 0."""
+    return 1 if _flag("bias", config.get("bias", True)) else 0
 
 
 def _extra_state(module: Module) -> dict[str, float]:

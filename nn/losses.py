@@ -1,7 +1,8 @@
 """Loss functions (docs/course.md, section 4), each built from autograd ops.
 
 Each function takes one sample's outputs (a Value or a list of Values) and its
-target, and returns a Value; :func:`nn.fit` averages them over a batch. The
+target, and returns a Value; :func:`nn.fit` averages them over a batch, or adds
+them with ``reduction="sum"`` (as the course's notes sum the deltas). The
 numerically delicate ones use the stable ops of :mod:`autograd.ops`
 (``softplus``, ``logsumexp``), never a hand-written derivative.
 
@@ -27,7 +28,8 @@ from autograd import Value
 
 from .module import Module
 
-__all__ = ["squared_error", "mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+__all__ = ["squared_error", "sum_squared_error", "mse", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits",
            "cross_entropy", "hinge", "l2_penalty", "Loss", "LOSSES", "resolve_loss", "LossSpec"]
 
 Outputs = Union[Value, Sequence[Value]]
@@ -61,9 +63,23 @@ def squared_error(outputs: Outputs, targets: Targets) -> Value:
         >>> round(e.data, 6), round(a.grad, 6)
         (0.02, -0.2)
     """
-    outputs, targets = _paired(outputs, targets, "squared_error")
-    errors = [a - y for a, y in zip(outputs, targets)]
-    return autograd.dot(errors, errors) * 0.5
+    squares, _ = _sum_of_squares(outputs, targets, "squared_error")
+    return squares * 0.5
+
+
+def sum_squared_error(outputs: Outputs, targets: Targets) -> Value:
+    """C0 = sum (a - y)^2, the sum of squares without the 1/2 (``"sse"``); dC0/da = 2 (a - y).
+
+    The course's Spanish notes write the cost this way; :func:`squared_error` is half of it.
+    Summed over a batch as the notes do with ``nn.fit(..., loss="sse", reduction="sum")``.
+
+    Example:
+        >>> from autograd import Value
+        >>> a = Value(0.8); c = sum_squared_error(a, 1.0); c.backward()
+        >>> round(c.data, 6), round(a.grad, 6)
+        (0.04, -0.4)
+    """
+    return _sum_of_squares(outputs, targets, "sum_squared_error")[0]
 
 
 def mse(outputs: Outputs, targets: Targets) -> Value:
@@ -74,9 +90,15 @@ def mse(outputs: Outputs, targets: Targets) -> Value:
         >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data  # (1 + 4) / 2
         2.5
     """
-    outputs, targets = _paired(outputs, targets, "mse")
+    squares, count = _sum_of_squares(outputs, targets, "mse")
+    return squares * (1.0 / count)
+
+
+def _sum_of_squares(outputs: Outputs, targets: Targets, what: str) -> tuple[Value, int]:
+    """sum (a - y)^2 as one dot node, and the number of outputs."""
+    outputs, targets = _paired(outputs, targets, what)
     errors = [a - y for a, y in zip(outputs, targets)]
-    return autograd.dot(errors, errors) * (1.0 / len(errors))
+    return autograd.dot(errors, errors), len(errors)
 
 
 def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
@@ -284,7 +306,8 @@ class _CrossEntropyLoss(Loss):
 
 def _losses() -> dict[str, Loss]:
     entries = [
-        (("squared_error", "sse"), Loss("squared_error", squared_error, classifier=False)),
+        (("squared_error",), Loss("squared_error", squared_error, classifier=False)),
+        (("sse", "sum_squared_error"), Loss("sse", sum_squared_error, classifier=False)),
         (("mse",), Loss("mse", mse, classifier=False)),
         (("bce", "binary_cross_entropy"),
          Loss("bce", binary_cross_entropy, classifier=True, target_rule="probability", threshold=0.5)),

@@ -15,7 +15,8 @@ import autograd
 from autograd import Value
 
 from .init import InitSpec, Seed, make_rng
-from .layers import Neuron, ScopedByIndex, as_inputs, positive_int, weighted_sum
+from .layers import Neuron
+from .parts import ScopedByIndex, as_inputs, positive_int, weighted_sum
 from .module import Module
 from .registry import register_module
 

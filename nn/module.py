@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 from typing import Any, ClassVar
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from autograd import Parameter
 
@@ -47,8 +47,12 @@ class Module:
 
     training: bool = True
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
+
+    # Calling a module calls forward. Declared as a Callable attribute (as PyTorch does)
+    # so that each subclass may declare its own precise __call__ for type checkers.
+    __call__: Callable[..., Any] = _call
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")

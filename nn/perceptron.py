@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from collections.abc import Sequence
 
 import autograd
 
+from .activations import ActivationSpec, resolve_activation
 from .init import InitSpec, Seed
 from .layers import Neuron
 from .registry import register_module
@@ -76,7 +77,9 @@ class Perceptron(Neuron):
     """A single step unit, step(w . x + b) (or ``activation="sign"``), learned by the perceptron rule.
 
     Labels are 0/1 for a step unit and -1/+1 for a sign unit. Weights start at
-    ``init`` (0 by default, the textbook start).
+    ``init`` (0 by default, the textbook start). The unit's value at exactly 0 is a
+    convention: ``activation={"name": "step", "at_zero": 1.0}`` (or ``nn.Step(at_zero=1.0)``)
+    for 1 if w . x + b >= 0. ``bias=False`` learns a line through the origin.
 
     Example (AND is linearly separable):
         >>> p = Perceptron(2)
@@ -85,15 +88,17 @@ class Perceptron(Neuron):
         (True, [0.0, 0.0, 0.0, 1.0])
     """
 
-    def __init__(self, nin: int, activation: str = "step", *, init: InitSpec = 0.0,
-                 seed: Seed = None) -> None:
-        if activation not in ("step", "sign"):
-            raise ValueError(f"a Perceptron's activation is 'step' or 'sign', got {activation!r}")
-        super().__init__(nin, activation, init=init, seed=seed)
+    def __init__(self, nin: int, activation: ActivationSpec = "step", *, bias: bool = True,
+                 init: InitSpec = 0.0, seed: Seed = None) -> None:
+        unit = resolve_activation(activation)
+        if unit.name not in ("step", "sign"):
+            raise ValueError(f"a Perceptron's activation is 'step' or 'sign', got {activation!r}"[:200])
+        super().__init__(nin, unit, bias=bias, init=init, seed=seed)
 
     @classmethod
-    def from_weights(cls, weights: Sequence[float], bias: float, activation: str = "step") -> Perceptron:
-        """A perceptron with the given weights and bias.
+    def from_weights(cls, weights: Sequence[float], bias: float | None,
+                     activation: ActivationSpec = "step") -> Self:
+        """A perceptron with the given weights and bias (``None``: no bias).
 
         Example:
             >>> Perceptron.from_weights([3, 4], -10).predict([4, 5])
@@ -140,7 +145,8 @@ class Perceptron(Neuron):
                     mistakes += 1
                     for w, xi in zip(self.w, x):
                         w.data = w.data + lr * error * xi
-                    self.b.data = self.b.data + lr * error
+                    if self.b is not None:
+                        self.b.data = self.b.data + lr * error
             history.errors.append(mistakes)
             if mistakes == 0:
                 history.converged = True
@@ -148,4 +154,4 @@ class Perceptron(Neuron):
         return history
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Perceptron", "nin": self.nin, "activation": self.activation.spec()}
+        return {**super().config(), "type": "Perceptron"}

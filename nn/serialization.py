@@ -2,7 +2,7 @@
 
 A model file is one JSON object::
 
-    {"format": "chainrule.nn", "version": 1,
+    {"format": "chainrule.nn", "version": 2,
      "architecture": {"type": "MLP", "nin": 2, "nouts": [3, 2], ...},
      "parameters": {"layers.0.neurons.0.w.0": 0.1234, ...}}
 
@@ -41,7 +41,11 @@ __all__ = ["FORMAT", "VERSION", "MAX_FILE_BYTES", "MAX_PARAMETERS", "MAX_DEPTH",
            "first_difference"]
 
 FORMAT = "chainrule.nn"
-VERSION = 1
+VERSION = 2
+# Version 1 (chainrule 0.1) wrote a leaky ReLU with the then-default slope 0.1 as a bare
+# "leaky_relu"; since version 2 the default slope is 0.01 (PyTorch's), so reading a
+# version 1 file spells that slope out.
+_OLD_LEAKY_SLOPE = 0.1
 
 # Limits a model file is checked against before anything is built. A scalar engine
 # makes one Python object per parameter (~100 bytes), so a million is already large.
@@ -132,7 +136,30 @@ def read_model_file(path: PathLike) -> dict[str, Any]:
     _check_header(path, document)
     _check_parameters(path, document["parameters"])
     _check_architecture(path, document["architecture"])
+    if document["version"] == 1:
+        document["architecture"] = _from_version_1(document["architecture"])
+        document["version"] = VERSION
     return document
+
+
+def _from_version_1(architecture: Any) -> Any:
+    """A version 1 architecture in version 2's terms: bare leaky ReLUs get their slope 0.1."""
+    if isinstance(architecture, list):
+        return [_from_version_1(item) for item in architecture]
+    if not isinstance(architecture, dict):
+        return architecture
+    upgraded = {}
+    for key, value in architecture.items():
+        if key.endswith("activation") and _is_leaky_relu(value):
+            value = {"name": "leaky_relu", "slope": _OLD_LEAKY_SLOPE,
+                     **({k: v for k, v in value.items() if k != "name"} if isinstance(value, dict) else {})}
+        upgraded[key] = _from_version_1(value)
+    return upgraded
+
+
+def _is_leaky_relu(spec: Any) -> bool:
+    name = spec.get("name") if isinstance(spec, dict) else spec
+    return isinstance(name, str) and name.lower() == "leaky_relu"
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -201,10 +228,10 @@ def _check_header(path: Path, document: Any) -> None:
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise fail(f"'version' must be an integer, found {version!r}")
-    if version != VERSION:
+    if version not in (1, VERSION):
         newer = " (written by a newer chainrule)" if version > VERSION else ""
         raise fail(f"format version {version} is not supported{newer}; "
-                   f"this chainrule reads version {VERSION}")
+                   f"this chainrule reads versions 1 to {VERSION}")
     missing = [key for key in _KEYS if key not in document]
     unexpected = [key for key in document if key not in _KEYS]
     if missing:

@@ -138,7 +138,7 @@ def to_torch(model: Module, *, dtype: Any = None) -> torch.nn.Sequential:
 
     Example:
         >>> import nn
-        >>> nn.to_torch(nn.MLP(2, [1], activation="sigmoid", seed=0))
+        >>> nn.to_torch(nn.MLP(2, [1], activation="sigmoid", output_activation="sigmoid", seed=0))
         Sequential(
           (0): Linear(in_features=2, out_features=1, bias=True)
           (1): Sigmoid()

@@ -105,7 +105,7 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
 
     Example (the course's exercise 1, part 2: teach [0, 1] -> [0, 1]):
         >>> from nn import MLP
-        >>> model = MLP(2, [3, 2], activation="sigmoid", init=1.0)
+        >>> model = MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
         >>> history = fit(model, [[0, 1]], [[0, 1]], loss="bce", lr=0.25, epochs=100, progress=False)
         >>> [round(y.data, 2) for y in model([0, 1])], history.updates
         ([0.01, 0.99], 100)
@@ -249,7 +249,7 @@ def predict(model: Module, X: Any) -> list[list[float]]:
 
     Example:
         >>> from nn import MLP
-        >>> predict(MLP(2, [3, 2], init=1.0), [[0, 1]])
+        >>> predict(MLP(2, [3, 2], output_activation="sigmoid", init=1.0), [[0, 1]])
         [[0.9744787489988975, 0.9744787489988975]]
     """
     rows = check_sequences(model, X) if isinstance(model, Recurrent) else check_inputs(model, X)
@@ -271,7 +271,8 @@ def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float 
 
     Example:
         >>> from nn import MLP
-        >>> result = gradcheck(MLP(2, [3, 2], seed=0), [[0.5, -1.0]], [[0.0, 1.0]], loss="bce")
+        >>> model = MLP(2, [3, 2], output_activation="sigmoid", seed=0)
+        >>> result = gradcheck(model, [[0.5, -1.0]], [[0.0, 1.0]], loss="bce")
         >>> bool(result), len(result.analytic)
         (True, 17)
     """

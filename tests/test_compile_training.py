@@ -99,10 +99,11 @@ def test_fit_compiled_cross_entropy_class_indices_in_shuffled_minibatches():
 def test_fit_compiled_online_mode_bce_and_momentum():
     X = [[0, 0], [0, 1], [1, 0], [1, 1]]
     Y = [[0, 0], [1, 0], [1, 0], [0, 1]]  # XOR and AND, the course's exercise 1 part 3
-    fit_both(lambda: nn.MLP(2, [3, 2], activation="sigmoid", seed=1), X, Y, loss="bce", epochs=20,
-             batch_size=1, seed=2, make_optimizer=lambda m: nn.SGD(m, lr=0.25, momentum=0.9))
-    fit_both(lambda: nn.MLP(2, [3, 2], activation="sigmoid", seed=1), X, Y, loss="bce", epochs=5,
-             batch_size=2, seed=2, make_optimizer=lambda m: nn.Adam(m, lr=0.05))
+    fit_both(lambda: nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=1), X, Y,
+             loss="bce", epochs=20, batch_size=1, seed=2,
+             make_optimizer=lambda m: nn.SGD(m, lr=0.25, momentum=0.9))
+    fit_both(lambda: nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=1), X, Y,
+             loss="bce", epochs=5, batch_size=2, seed=2, make_optimizer=lambda m: nn.Adam(m, lr=0.05))
 
 
 def test_fit_compiled_regression_with_summed_losses():
@@ -116,7 +117,7 @@ def test_fit_compiled_regression_with_summed_losses():
 
 
 def test_the_course_exercise_trained_compiled_gives_the_eager_answer():
-    model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
     history = nn.fit(model, [[0, 1]], [[0, 1]], loss="bce", lr=0.25, epochs=100, progress=False,
                      compiled=True)
     assert [round(y.data, 2) for y in model([0, 1])] == [0.01, 0.99] and history.updates == 100
@@ -135,7 +136,7 @@ def test_compiled_step_has_the_eager_step_contract():
 def test_the_compiled_step_sums_the_losses_as_the_eager_step_bit_for_bit(seed):
     # 17 per-sample losses: the same floats must give the same total, not one within 1e-9
     rng = np.random.default_rng(seed)
-    model = nn.MLP(3, [4, 2], activation="tanh", init=1.0, seed=seed)
+    model = nn.MLP(3, [4, 2], activation="tanh", output_activation="tanh", init=1.0, seed=seed)
     xs, ys = rng.normal(size=(17, 3)) * 3.0, rng.normal(size=(17, 2)) * 3.0
     step = CompiledLossAndGrad(model, "squared_error", reduction="sum")
     result = step(xs.tolist(), ys.tolist())
@@ -145,7 +146,7 @@ def test_the_compiled_step_sums_the_losses_as_the_eager_step_bit_for_bit(seed):
 
 
 def test_random_activations_are_refused_while_training():
-    model = nn.MLP(2, [3, 1], activation="rrelu", seed=0)
+    model = nn.MLP(2, [3, 1], activation="rrelu", output_activation="rrelu", seed=0)
     with pytest.raises(ValueError, match="RReLU in training mode"):
         nn.fit(model, [[0.0, 1.0]], [[1.0]], epochs=1, progress=False, compiled=True)
     outputs = compile_model(model)(np.array([[0.5, -1.0]]))  # eval mode: the mean slope

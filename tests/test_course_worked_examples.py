@@ -57,7 +57,7 @@ def _derivation_3_4_2(W1, b1, W2, b2, X, Y):
 
 def test_the_3_4_2_network_derivation_equals_backward():
     X, Y = _samples("3-4-2", n=6, nin=3, nout=2)
-    model = nn.MLP(3, [4, 2], activation="sigmoid", seed=zlib.crc32(b"3-4-2"))
+    model = nn.MLP(3, [4, 2], activation="sigmoid", output_activation="sigmoid", seed=zlib.crc32(b"3-4-2"))
     cost = autograd.sum([_sum_of_squares(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
     cost.backward()
     by_hand = _derivation_3_4_2(*_layer_arrays(model.layers[0]), *_layer_arrays(model.layers[1]), X, Y)
@@ -68,7 +68,8 @@ def test_the_3_4_2_network_derivation_equals_backward():
 
 def test_the_3_4_2_update_with_r_0_1_lowers_the_cost():
     X, Y = _samples("3-4-2 update", n=6, nin=3, nout=2)
-    model = nn.MLP(3, [4, 2], activation="sigmoid", seed=zlib.crc32(b"3-4-2 update"))
+    model = nn.MLP(3, [4, 2], activation="sigmoid", output_activation="sigmoid",
+                   seed=zlib.crc32(b"3-4-2 update"))
 
     def cost():
         return autograd.sum([_sum_of_squares(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)

@@ -14,7 +14,7 @@ import nn
 @pytest.fixture(scope="module")
 def mlp_loss() -> autograd.Value:
     """One forward and backward pass of MLP(2, [16, 16, 1]) (the issue's size target)."""
-    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", output_activation="tanh", seed=0)
     (y,) = model([0.5, -1.0])
     loss = (y - 1.0) ** 2
     loss.label = "loss"

@@ -106,7 +106,7 @@ def test_the_notebook_display_falls_back_to_a_png_without_scripts():
 
 def test_folded_network_steps_show_the_box(tmp_path):
     nn = pytest.importorskip("nn")
-    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="tanh", seed=0)
     (y,) = model([0.5, -1.0])
     loss = (y - 1.0) ** 2
     page = explore(loss, collapse="neuron")

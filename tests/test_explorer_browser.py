@@ -159,7 +159,7 @@ def test_the_notebook_fragment_builds_its_graph_from_the_embedded_svg(browser, t
 
 def test_a_folded_network_page_is_small_and_steps_through_every_node(browser, tmp_path):
     nn = pytest.importorskip("nn")
-    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", output_activation="tanh", seed=0)
     (y,) = model([0.5, -1.0])
     loss = (y - 1.0) ** 2
     loss.label = "loss"

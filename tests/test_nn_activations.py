@@ -20,7 +20,7 @@ REFERENCE = {
     "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
     "tanh": math.tanh,
     "relu": lambda x: max(0.0, x),
-    "leaky_relu": lambda x: max(0.1 * x, x),
+    "leaky_relu": lambda x: max(0.01 * x, x),
     "rrelu": lambda x: x if x > 0 else (1 / 8 + 1 / 3) / 2 * x,  # eval mode: the mean slope
     "elu": lambda x: x if x > 0 else math.exp(x) - 1,
     "selu": lambda x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * (math.exp(x) - 1)),
@@ -98,8 +98,8 @@ def test_rrelu_draws_slopes_in_training_and_uses_the_mean_in_eval():
 
 
 def test_rrelu_in_a_seeded_model_is_reproducible():
-    a = nn.MLP(2, [3, 1], activation="rrelu", seed=3)
-    b = nn.MLP(2, [3, 1], activation="rrelu", seed=3)
+    a = nn.MLP(2, [3, 1], activation="rrelu", output_activation="rrelu", seed=3)
+    b = nn.MLP(2, [3, 1], activation="rrelu", output_activation="rrelu", seed=3)
     assert [a([-1.0, -2.0])[0].data for _ in range(5)] == [b([-1.0, -2.0])[0].data for _ in range(5)]
 
 

@@ -21,14 +21,14 @@ def within(model, X, Y, tolerance):
 
 # -- section 2: exercise 1 ------------------------------------------------------------
 def test_exercise_1_part_1_all_ones_network_gives_0_974():
-    model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
     assert outputs(model, [0, 1]) == [0.9744787489988975, 0.9744787489988975]
     hidden = [a.data for a in model.layers[0]([0, 1])]
     assert [round(a, 4) for a in hidden] == [0.8808, 0.8808, 0.8808]
 
 
 def test_exercise_1_part_2_trains_0_1_to_0_1_with_bce_online():
-    model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
     history = nn.fit(model, [[0, 1]], [[0, 1]], loss="bce", lr=0.25, epochs=5000, batch_size=1,
                      progress=False, callback=lambda epoch, h: within(model, [[0, 1]], [[0, 1]], 0.05))
     assert history.epochs <= 5000 and history.stopped_early
@@ -38,7 +38,7 @@ def test_exercise_1_part_2_trains_0_1_to_0_1_with_bce_online():
 
 def test_exercise_1_part_2_first_update_is_the_courses_delta_rule():
     # With BCE and a sigmoid output, dJ/dz = a - y at each output neuron (exercise 1 of the course).
-    model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
     a = 0.9744787489988975
     hidden = 0.8807970779778823
     nn.fit(model, [[0, 1]], [[0, 1]], loss="bce", lr=0.25, epochs=1, progress=False)
@@ -48,7 +48,7 @@ def test_exercise_1_part_2_first_update_is_the_courses_delta_rule():
 
 
 def _train_xor_and(seed):
-    model = nn.MLP(2, [3, 2], activation="sigmoid", seed=seed)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=seed)
 
     def converged(epoch, history):
         # Cheap first: every row within 0.1 needs a small loss; only then run the check.
@@ -79,7 +79,7 @@ def test_xnor_from_step_units_with_the_courses_weights():
     xnor = nn.MLP.from_weights(
         weights=[[[0.2, 0.2], [-0.2, -0.2]], [[0.2, 0.2]]],
         biases=[[-0.3, 0.2], [-0.1]],
-        activation="step")
+        activation="step", output_activation="step")
     hidden = [[a.data for a in xnor.layers[0](x)] for x in TRUTH_TABLE]
     assert [h[0] for h in hidden] == [0, 0, 0, 1]  # AND
     assert [h[1] for h in hidden] == [1, 0, 0, 0]  # NOR
@@ -169,7 +169,8 @@ def test_sign_perceptron_takes_plus_minus_one_labels():
 def test_vanishing_gradient_worked_example():
     # x = [0.1, 0.3], input->hidden weights [0.4, -0.2], hidden->output 0.1, no biases,
     # target 1, lr 0.5: the notes' figures, to the digits they print.
-    model = nn.MLP.from_weights([[[0.4, -0.2]], [[0.1]]], [[0.0], [0.0]], activation="sigmoid")
+    model = nn.MLP.from_weights([[[0.4, -0.2]], [[0.1]]], [[0.0], [0.0]], activation="sigmoid",
+                                output_activation="sigmoid")
     h = model.layers[0]([0.1, 0.3])[0]
     y = model([0.1, 0.3])[0]
     assert round(h.data, 4) == 0.4950 and round(y.data, 4) == 0.5124
@@ -187,7 +188,7 @@ def test_vanishing_gradient_worked_example():
 
 
 def test_scope_of_every_node_names_its_layer_and_neuron():
-    model = nn.MLP(2, [3, 2], activation="sigmoid", init=1.0)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
     y = model([0.0, 1.0])[1]
     assert y.scope == ("layer 1", "neuron 1")
     z = y.parents[0]

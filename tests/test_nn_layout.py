@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NN = ROOT / "nn"
 # The nn model engineer's modules; other nn modules are checked by their own tests.
-OWNED = ["module.py", "registry.py", "functional.py", "serialization.py", "layers.py", "maxout.py",
+OWNED = ["module.py", "registry.py", "functional.py", "activation_base.py", "parts.py", "serialization.py",
+         "layers.py", "maxout.py",
          "activations.py", "losses.py", "init.py", "perceptron.py"]
 
 

@@ -162,6 +162,7 @@ def _bce(a, y):
 LOSS_REFERENCE = {
     "squared_error": ([0.2, 0.9], [0.0, 1.0],
                       lambda a, y: 0.5 * math.fsum((p - t) ** 2 for p, t in zip(a, y))),
+    "sse": ([0.2, 0.9], [0.0, 1.0], lambda a, y: math.fsum((p - t) ** 2 for p, t in zip(a, y))),
     "mse": ([0.2, 0.9], [0.0, 1.0], lambda a, y: math.fsum((p - t) ** 2 for p, t in zip(a, y)) / len(a)),
     "bce": ([0.2, 0.9], [0.0, 1.0], _bce),
     "bce_logits": ([-0.4, 1.3], [0.0, 1.0],

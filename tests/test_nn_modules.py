@@ -57,7 +57,7 @@ def test_zero_grad_clears_every_parameter():
 
 
 def test_train_and_eval_set_every_module():
-    model = nn.MLP(2, [3, 1], activation="rrelu", seed=0)
+    model = nn.MLP(2, [3, 1], activation="rrelu", output_activation="rrelu", seed=0)
     assert model.eval() is model
     assert not any(m.training for m in model.modules())
     model.train()
@@ -83,7 +83,7 @@ def test_inputs_become_labelled_leaves_and_values_pass_through():
 
 
 def test_each_neuron_sum_is_one_dot_node():
-    model = nn.MLP(3, [4, 2], activation="tanh", seed=0)
+    model = nn.MLP(3, [4, 2], activation="tanh", output_activation="tanh", seed=0)
     y = model([0.1, 0.2, 0.3])[0]
     ops = [n.op.name for n in autograd.topological_order(y) if n.op is not None]
     assert ops.count("dot") == 4 + 1 and ops.count("tanh") == 4 + 1 and len(ops) == 10
@@ -170,7 +170,7 @@ def test_bad_seed_is_refused():
     (lambda: nn.MLP(2, []), "nouts is empty"),
     (lambda: nn.MLP(2, [3, 0]), r"nouts\[1\] must be a positive int, got 0"),
     (lambda: nn.MLP(2.5, [3]), "nin must be a positive int"),
-    (lambda: nn.MLP(2, [3], activation="swish"), "unknown activation 'swish'"),
+    (lambda: nn.MLP(2, [3], activation="swish", output_activation="swish"), "unknown activation 'swish'"),
     (lambda: nn.Maxout(2, 2, pieces=0), "pieces must be a positive int"),
 ])
 def test_bad_shapes_and_names_raise_value_errors(build, match):
@@ -264,6 +264,6 @@ def test_activation_by_callable():
     def cube(x):
         return x ** 3
 
-    model = nn.MLP(1, [1], activation=cube, init=1.0)
+    model = nn.MLP(1, [1], output_activation=cube, init=1.0)
     assert model([1.0])[0].data == 8.0
     assert "activation=cube" in repr(model)

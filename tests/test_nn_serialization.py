@@ -13,7 +13,7 @@ from nn import ModelFileError
 
 @pytest.fixture
 def saved(tmp_path):
-    model = nn.MLP(2, [3, 2], activation="sigmoid", seed=0)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=0)
     path = tmp_path / "model.json"
     model.save(path)
     return model, path
@@ -28,7 +28,7 @@ def edit(path, change):
 # -- round trips -----------------------------------------------------------------------
 def test_round_trip_into_an_existing_model(saved):
     model, path = saved
-    other = nn.MLP(2, [3, 2], activation="sigmoid", seed=99)
+    other = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=99)
     other.load(path)
     assert other.state_dict() == model.state_dict()
     assert [y.data for y in other([0.3, 0.7])] == [y.data for y in model([0.3, 0.7])]
@@ -37,7 +37,7 @@ def test_round_trip_into_an_existing_model(saved):
 def test_the_file_records_format_version_architecture_and_every_parameter(saved):
     model, path = saved
     document = json.loads(path.read_text())
-    assert document["format"] == "chainrule.nn" and document["version"] == 1
+    assert document["format"] == "chainrule.nn" and document["version"] == 2
     assert document["architecture"] == {"type": "MLP", "nin": 2, "nouts": [3, 2],
                                         "activation": "sigmoid", "output_activation": "sigmoid"}
     assert document["parameters"] == model.state_dict()
@@ -63,8 +63,8 @@ EXAMPLES = {
 }
 VARIANTS = [
     lambda: nn.MLP(3, [4, 2], activation=nn.Sigmoid(c=2.0), output_activation="leaky_relu", seed=1),
-    lambda: nn.MLP(2, [3, 1], activation="prelu", seed=1),
-    lambda: nn.MLP(2, [3, 1], activation="soft_exponential", seed=1),
+    lambda: nn.MLP(2, [3, 1], activation="prelu", output_activation="prelu", seed=1),
+    lambda: nn.MLP(2, [3, 1], activation="soft_exponential", output_activation="soft_exponential", seed=1),
     lambda: nn.Sequential(nn.Sequential(nn.Layer(2, 2, activation="prelu", seed=2)), nn.Neuron(2, seed=3)),
 ]
 
@@ -146,7 +146,7 @@ def _same_outputs(a, b):
 
 
 def test_a_trained_model_survives_the_round_trip(tmp_path):
-    model = nn.MLP(2, [3, 1], seed=0)
+    model = nn.MLP(2, [3, 1], output_activation="sigmoid", seed=0)
     nn.fit(model, [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 0, 0, 1], loss="bce", epochs=50, lr=1.0,
            seed=0, progress=False)
     model.save(tmp_path / "and.json")
@@ -174,8 +174,8 @@ BAD_FILES = {
     "binary pickle": (None, None, pickle.dumps({"a": 1}), "not UTF-8 text"),
     "a list": (None, "[1, 2, 3]", None, "expected a JSON object, found a list"),
     "wrong format": (lambda d: d.update(format="pytorch"), None, None, "not a chainrule model file"),
-    "newer version": (lambda d: d.update(version=2), None, None,
-                      "format version 2 is not supported \\(written by a newer chainrule\\)"),
+    "newer version": (lambda d: d.update(version=3), None, None,
+                      "format version 3 is not supported \\(written by a newer chainrule\\)"),
     "version as text": (lambda d: d.update(version="1"), None, None, "'version' must be an integer"),
     "missing parameters": (lambda d: d.pop("parameters"), None, None, "missing field 'parameters'"),
     "extra field": (lambda d: d.update(comment="hi"), None, None, "unexpected field 'comment'"),
@@ -213,7 +213,7 @@ def test_every_bad_file_is_named_and_leaves_the_model_unchanged(saved, case):
         path.write_text(text)
     else:
         path.write_bytes(raw)
-    model = nn.MLP(2, [3, 2], activation="sigmoid", seed=5)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=5)
     before = model.state_dict()
     with pytest.raises(ModelFileError, match=message) as caught:
         model.load(path)
@@ -225,7 +225,7 @@ def test_every_bad_file_is_named_and_leaves_the_model_unchanged(saved, case):
 
 def _load_other(path):
     # The file is self-consistent: nn.load rebuilds it; loading into the original shape fails.
-    nn.MLP(2, [3, 2], activation="sigmoid", seed=0).load(path)
+    nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=0).load(path)
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
@@ -236,7 +236,7 @@ def test_non_finite_numbers_are_refused(saved, literal):
     start = text.index(name) + len(name)
     end = text.index(",", start)
     path.write_text(text[:start] + literal + text[end:])
-    model = nn.MLP(2, [3, 2], activation="sigmoid", seed=5)
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", seed=5)
     before = model.state_dict()
     with pytest.raises(ModelFileError, match="finite"):
         model.load(path)
@@ -286,3 +286,38 @@ def test_nn_load_refuses_architectures_it_cannot_build(tmp_path, architecture, m
 def test_save_needs_a_module(tmp_path):
     with pytest.raises(TypeError, match="save needs an nn.Module"):
         nn.save({"w": 1.0}, tmp_path / "x.json")
+
+
+def test_a_version_1_file_keeps_its_leaky_relu_slope_of_0_1(tmp_path):
+    """Version 1 wrote the then-default slope 0.1 as a bare name; the default is now 0.01."""
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"format": "chainrule.nn", "version": 1,
+                                "architecture": {"type": "MLP", "nin": 1, "nouts": [1, 1],
+                                                 "activation": "leaky_relu",
+                                                 "output_activation": {"name": "LEAKY_RELU", "slope": 0.3}},
+                                "parameters": {"layers.0.neurons.0.w.0": 1.0, "layers.0.neurons.0.b": 0.0,
+                                               "layers.1.neurons.0.w.0": 1.0, "layers.1.neurons.0.b": 0.0}}))
+    model = nn.load(path)
+    assert model.layers[0].neurons[0].activation.slope == 0.1
+    assert model.layers[1].neurons[0].activation.slope == 0.3
+    assert model([-1.0])[0].data == pytest.approx(-0.1 * 0.3)
+    same = nn.MLP(1, [1, 1], activation=nn.LeakyReLU(0.1), output_activation=nn.LeakyReLU(0.3))
+    same.load(path)
+    assert same.state_dict() == model.state_dict()
+
+
+@pytest.mark.parametrize("build", [
+    lambda: nn.Neuron(3, activation="relu", bias=False, seed=0),
+    lambda: nn.Layer(2, 3, activation="tanh", bias=False, seed=0),
+    lambda: nn.MLP(2, [3, 1], activation="relu", bias=False, seed=0),
+    lambda: nn.Perceptron(2, bias=False, init=0.5),
+])
+def test_bias_free_modules_round_trip(tmp_path, build):
+    model = build()
+    assert model.biases() == [] and model.config()["bias"] is False
+    model.save(tmp_path / "m.json")
+    loaded = nn.load(tmp_path / "m.json")
+    assert loaded.config() == model.config() and loaded.state_dict() == model.state_dict()
+    with_biases = nn.registry.build_module({k: v for k, v in model.config().items() if k != "bias"})
+    with pytest.raises(ModelFileError, match="bias: file False, model None"):
+        with_biases.load(tmp_path / "m.json")

@@ -75,7 +75,7 @@ def test_seeded_shuffling_is_reproducible():
 
 # -- history, early stop, callbacks, progress ------------------------------------------
 def test_history_has_accuracy_for_classifiers_and_none_for_regression():
-    model = nn.MLP(2, [1], seed=0)
+    model = nn.MLP(2, [1], output_activation="sigmoid", seed=0)
     history = nn.fit(model, X4, AND, loss="bce", epochs=300, lr=1.0, seed=0, progress=False)
     assert len(history.accuracy) == 300 and history.accuracy[-1] == 1.0
     assert history.loss[-1] < history.loss[0]
@@ -176,7 +176,7 @@ def test_bad_fit_arguments(kwargs, error, message):
 def test_numpy_arrays_are_accepted():
     X = np.array(X4, dtype=float)
     Y = np.array(AND)
-    model = nn.MLP(2, [1], seed=0)
+    model = nn.MLP(2, [1], output_activation="sigmoid", seed=0)
     history = nn.fit(model, X, Y, loss="bce", epochs=200, lr=1.0, seed=0, progress=False)
     assert history.accuracy[-1] == 1.0
     classes = np.array([0, 1, 1, 0], dtype=np.int64)
@@ -202,7 +202,7 @@ def test_cross_entropy_training_separates_three_clusters():
 
 # -- evaluation, prediction, gradient checking ---------------------------------------------
 def test_evaluate_and_predict_record_no_graph_and_keep_the_mode():
-    model = nn.MLP(2, [3, 1], activation="rrelu", seed=0)
+    model = nn.MLP(2, [3, 1], activation="rrelu", output_activation="rrelu", seed=0)
     result = nn.evaluate(model, X4, AND, loss="bce")
     assert 0 <= result.accuracy <= 1 and result.loss > 0
     assert model.training

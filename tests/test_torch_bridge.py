@@ -151,7 +151,7 @@ def test_from_torch_accepts_pytorch_defaults_and_identity():
     got = [model(x)[0].data for x in xs.tolist()]
     assert got == pytest.approx(expected, abs=1e-8)  # Softplus's default threshold 20: e^-20 apart
     leaky = nn.from_torch(torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.LeakyReLU()))
-    assert leaky.config()["output_activation"] == {"name": "leaky_relu", "slope": 0.01}  # torch's default
+    assert leaky.config()["output_activation"] == "leaky_relu"  # torch's default slope 0.01 is nn's too
     assert type(nn.from_torch(torch.nn.Linear(3, 2))) is nn.MLP
 
 
@@ -173,8 +173,10 @@ def test_same_training_in_both():
 
 
 REFUSED_BY_TO_TORCH = [
-    (lambda: nn.MLP(2, [2, 1], activation="step", seed=0), ValueError, "layer 0 uses the activation step"),
-    (lambda: nn.MLP(2, [1], activation={"name": "sigmoid", "c": 2.0}, seed=0), ValueError, "sigmoid(c=2)"),
+    (lambda: nn.MLP(2, [2, 1], activation="step", output_activation="step", seed=0), ValueError,
+     "layer 0 uses the activation step"),
+    (lambda: nn.MLP(2, [1], output_activation={"name": "sigmoid", "c": 2.0}, seed=0), ValueError,
+     "sigmoid(c=2)"),
     (lambda: nn.MLP(2, [2, 1], activation="relu", output_activation="sin", seed=0), ValueError,
      "layer 1 uses the activation sin"),
     (lambda: nn.Maxout(2, 3, pieces=2, seed=0), TypeError, "got Maxout"),
