@@ -62,7 +62,7 @@ class NotTraceableError(ValueError):
 
     Example:
         >>> import nn
-        >>> CompiledLossAndGrad(nn.MLP(1, [1], activation="rrelu"), "mse")
+        >>> CompiledLossAndGrad(nn.MLP(1, [1], activation="rrelu", output_activation="rrelu"), "mse")
         Traceback (most recent call last):
         ...
         nn.compiled.NotTraceableError: the model has an RReLU in training mode: ...
