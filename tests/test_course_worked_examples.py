@@ -142,3 +142,25 @@ def test_xor_is_the_and_of_or_and_nand():
     assert [OR.predict(x) for x in table] == [0, 1, 1, 1]
     assert [NAND.predict(x) for x in table] == [1, 1, 1, 0]
     assert [AND.predict([OR.predict(x), NAND.predict(x)]) for x in table] == [0, 1, 1, 0]
+
+
+# Expressiveness: two opposite-facing soft thresholds make a ridge, two perpendicular ridges a bump.
+K = 10.0  # steepness of the sigmoid units
+
+
+def test_two_opposite_sigmoid_units_make_a_ridge():
+    ridge = nn.MLP.from_weights([[[K, 0.0], [-K, 0.0]], [[1.0, 1.0]]], [[K, K], [-1.0]],
+                                activation="sigmoid", output_activation="identity")
+    height = lambda x1, x2: ridge([x1, x2])[0].data
+    assert height(0.0, 0.0) > 0.99 and height(0.0, 5.0) == height(0.0, -5.0) == height(0.0, 0.0)
+    assert height(3.0, 0.0) < 0.01 and height(-3.0, 0.0) < 0.01  # high only for |x1| < 1
+
+
+def test_four_sigmoid_units_make_a_bump():
+    bump = nn.MLP.from_weights(
+        [[[K, 0.0], [-K, 0.0], [0.0, K], [0.0, -K]], [[5.0, 5.0, 5.0, 5.0]]],
+        [[K, K, K, K], [-17.5]], activation="sigmoid", output_activation="sigmoid")  # on at 4 of 4
+    peak = bump([0.0, 0.0])[0].data
+    assert peak > 0.9
+    for x in ([3.0, 0.0], [0.0, 3.0], [-3.0, 0.0], [0.0, -3.0], [3.0, 3.0]):
+        assert bump(x)[0].data < 0.2 * peak  # one ridge alone is not enough: a bump, not a cross
