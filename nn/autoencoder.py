@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 import autograd
 from autograd import Value
 
-from .activations import ActivationSpec
+from .activations import Activation, ActivationSpec
 from .init import InitSpec, Seed, make_rng
-from .layers import MLP, positive_int, as_inputs
+from .layers import MLP, Layer, as_inputs, positive_int
 from .module import Module
 from .registry import register_module
 
@@ -116,15 +116,21 @@ class Autoencoder(Module):
 
     def config(self) -> dict[str, Any]:
         return {"type": "Autoencoder", "nin": self.nin, "hidden": self.encoder.nouts,
-                "activation": self.encoder.layers[0].neurons[0].activation.spec(),
-                "output_activation": self.decoder.layers[-1].neurons[0].activation.spec()}
+                "activation": self.encoder.config()["activation"],
+                "output_activation": self.decoder.config()["output_activation"]}
 
     def extra_repr(self) -> str:
-        hidden = self.encoder.layers[0].neurons[0].activation.describe()
-        output = self.decoder.layers[-1].neurons[0].activation.describe()
+        hidden = _activation(self.encoder.layers[0]).describe()
+        output = _activation(self.decoder.layers[-1]).describe()
         text = f"nin={self.nin}, hidden={self.encoder.nouts}, activation={hidden}"
         if output != hidden:
             text += f", output_activation={output}"
         return text + f", parameters={len(self.parameters())}"
 
     _repr_children = False
+
+
+def _activation(layer: Module) -> Activation:
+    """The activation of a layer of an MLP (every neuron of a layer has the same)."""
+    assert isinstance(layer, Layer)
+    return layer.neurons[0].activation

@@ -77,6 +77,11 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
         compiled: bool | str = "auto") -> History:
     """Train ``model`` on inputs ``X`` and targets ``Y``; return the :class:`History`.
 
+    A recurrent net (:class:`nn.Elman`, :class:`nn.Jordan`) takes sequences: each row of
+    ``X`` is a list of steps, each target a list with one target per step (``None`` for a
+    step without one), and a sample's loss is the mean over its steps. Its ``truncate``
+    attribute chooses full or truncated backpropagation through time.
+
     Args:
         loss: a name in :data:`nn.LOSSES` (``"mse"``, ``"squared_error"``, ``"bce"``,
             ``"bce_logits"``, ``"cross_entropy"``, ``"hinge"``), a Loss or a function.
