@@ -174,6 +174,22 @@ class Recurrent(Module):
         """
         return self.unroll(sequence, state).outputs
 
+    def hidden_gradients(self, sequence: Sequence[Step], targets: Sequence[Any], loss: LossSpec = "mse",
+                         state: Sequence[Any] | None = None) -> list[list[float]]:
+        """d L / d h_t at every step t, where L is :func:`sequence_loss` of the sequence.
+
+        The gradients backpropagation through time sends to each step's hidden state
+        (``.grad`` is left untouched); see :meth:`Unrolled.hidden_gradients`.
+
+        Example:
+            >>> import nn
+            >>> net = nn.Elman(1, 2, 1, init=0.5)
+            >>> [[round(g, 4) for g in step] for step in net.hidden_gradients([[1.0], [1.0]], [None, [0.0]])]
+            [[0.1606, 0.1606], [1.4427, 1.4427]]
+        """
+        run = self.unroll(sequence, state)
+        return run.hidden_gradients(sequence_loss(run.outputs, targets, loss))
+
     def _checked_state(self, state: Sequence[Any] | None) -> list[Value]:
         if state is None:
             return self.initial_state()
@@ -279,7 +295,12 @@ def as_sequence(sequence: Any, nin: int, owner: str) -> list[list[Value]]:
         if isinstance(step, (Value, numbers.Real)):
             raise TypeError(f"{owner} step {t} is a single number: each step must be a list of "
                             f"{nin} inputs (write [[x0], [x1], ...] for one input per step)")
-        values = as_inputs(step, nin, f"{owner} step {t}")
+        try:
+            values = as_inputs(step, nin, f"{owner} step {t}")
+        except (TypeError, ValueError) as error:  # a value that is not a number: say where
+            if str(error).startswith(owner):
+                raise
+            raise type(error)(f"{owner} step {t}: {error}") from None
         for i, (value, given) in enumerate(zip(values, step)):
             if value is not given:
                 value.label = f"x{i}[{t}]"

@@ -107,6 +107,7 @@ def test_hidden_gradients_per_step_are_numpy_bptts_dh(kind):
     X, Y = random_sequences(rng, 1, 10, 2, 1)
     run = net.unroll(X[0])
     per_step = run.hidden_gradients(nn.sequence_loss(run.outputs, Y[0], "mse"))
+    assert net.hidden_gradients(X[0], Y[0], "mse") == per_step
     _, _, dhs = numpy_bptt(net, X, Y)
     assert len(per_step) == 10 and all(len(g) == 3 for g in per_step)
     np.testing.assert_allclose(np.array(per_step), np.array(dhs[0]), rtol=0, atol=1e-12)
@@ -228,6 +229,8 @@ def test_fit_refuses_compiled_training_of_a_recurrent_net():
     ([], ValueError, "empty sequence"),
     ([1.0, 2.0], TypeError, "step 0 is a single number"),
     ("abc", TypeError, "takes a sequence"),
+    ([[0.5], [float("nan")]], ValueError, "Elman step 1: Value data must not be NaN"),
+    ([[0.5], ["x"]], TypeError, "Elman step 1: Value data must be a real number"),
     (3.0, TypeError, "takes a sequence"),
 ])
 def test_a_badly_shaped_sequence_is_refused_with_the_step_named(sequence, error, message):
