@@ -6,6 +6,8 @@ import random
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
@@ -99,6 +101,20 @@ def test_free_energy_sums_the_hidden_states_out():
     for v in states(4):
         brute = -math.log(sum(math.exp(-brute_energy(rbm, v, h)) for h in states(3)))
         assert rbm.free_energy(v).data == pytest.approx(brute, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(nvisible=st.integers(1, 4), nhidden=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_property_free_energy_equals_brute_force_for_any_small_machine(nvisible, nhidden, seed):
+    rbm = random_rbm(nvisible, nhidden, f"property {seed}")
+    joint = [(v, h) for v in states(nvisible) for h in states(nhidden)]
+    log_z = math.log(sum(math.exp(-brute_energy(rbm, v, h)) for v, h in joint))
+    for v in states(nvisible):
+        brute = -math.log(sum(math.exp(-brute_energy(rbm, v, h)) for h in states(nhidden)))
+        assert rbm.free_energy(v).data == pytest.approx(brute, abs=1e-12)
+    # and p(v) = exp(-F(v)) / Z sums to 1 over the visible states
+    total = math.fsum(math.exp(-rbm.free_energy(v).data - log_z) for v in states(nvisible))
+    assert total == pytest.approx(1.0, abs=1e-12)
 
 
 def test_conditional_probabilities_match_brute_force_marginals():
