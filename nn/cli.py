@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: one entry point for the demo and the formula drawer.
+"""The ``chainrule`` command: one entry point for the demo, the formula drawer and the explorer.
 
 ``chainrule`` with no arguments prints the help. ``python -m nn`` runs the same
 command, and ``chainrule draw`` runs ``python -m autograd`` (its code lives in
@@ -32,6 +32,7 @@ examples:
   chainrule demo
   chainrule draw "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg
   chainrule draw "(w0*x0 + w1*x1 + w2).sigmoid()" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 -o neuron.png
+  chainrule explore "(x + y) * z" x=-2 y=5 z=-4
   chainrule draw --help
 
 In Python: import autograd, nn (see the documentation for the library)."""
@@ -47,6 +48,19 @@ def _run_demo(arguments: argparse.Namespace) -> int:
 
 def _run_draw(arguments: argparse.Namespace) -> int:
     return draw_formula(arguments.rest, prog="chainrule draw")
+
+
+def _run_explore(arguments: argparse.Namespace) -> int:
+    """``chainrule draw`` whose output is the explorer's page (``explore.html`` by default)."""
+    rest = list(arguments.rest)
+    named = [i for i, item in enumerate(rest[:-1]) if item in ("-o", "--output")]
+    if not named:
+        rest += ["-o", "explore.html"]
+    elif not rest[named[-1] + 1].lower().endswith(".html"):
+        print(f"error: -o {rest[named[-1] + 1]}: the explorer is a page, name an .html file "
+              f"(or use chainrule draw)", file=sys.stderr)
+        return 2
+    return draw_formula(rest, prog="chainrule explore")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
              "(chainrule draw --help)")
     draw_command.add_argument("rest", nargs=argparse.REMAINDER)
     draw_command.set_defaults(run=_run_draw)
+    explore_command = commands.add_parser(
+        "explore", add_help=False, prefix_chars="\0",
+        help="write a formula's interactive explorer page, explore.html (step through the backward pass)")
+    explore_command.add_argument("rest", nargs=argparse.REMAINDER)
+    explore_command.set_defaults(run=_run_explore)
     return parser
 
 

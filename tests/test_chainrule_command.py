@@ -41,7 +41,8 @@ def test_bare_chainrule_and_help_print_readable_help(args):
     run = chainrule(*args)
     assert run.returncode == 0 and run.stderr == ""
     assert run.stdout.startswith("usage: chainrule [-h] [--version] <command> ...\n")
-    for line in ("    demo ", "    draw ", '  chainrule draw "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg'):
+    for line in ("    demo ", "    draw ", "    explore ",
+                 '  chainrule draw "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg'):
         assert line in run.stdout
     for markup in ("``", ":mod:", ":func:", ".. "):  # no raw reStructuredText
         assert markup not in run.stdout
@@ -55,7 +56,7 @@ def test_version():
 def test_unknown_command_is_a_usage_error():
     run = chainrule("trian")
     assert run.returncode == 2 and run.stdout == ""
-    assert "invalid choice: 'trian' (choose from 'demo', 'draw'" in run.stderr
+    assert "invalid choice: 'trian' (choose from 'demo', 'draw', 'explore'" in run.stderr
 
 
 def test_draw_runs_the_formula_command_under_its_own_name(tmp_path):
@@ -87,3 +88,23 @@ def test_python_dash_m_nn_is_the_same_command():
     demo_help = subprocess.run([sys.executable, "-m", "nn", "demo", "--help"], capture_output=True,
                                text=True, check=False)
     assert demo_help.returncode == 0 and demo_help.stdout.startswith("usage: chainrule demo [-h] [-o OUT]")
+
+
+def test_explore_writes_the_explorer_page(tmp_path):
+    run = chainrule("explore", *COURSE, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "wrote explore.html"
+    page = (tmp_path / "explore.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    named = chainrule("explore", *COURSE, "-o", "course.html", cwd=tmp_path)
+    assert named.returncode == 0 and (tmp_path / "course.html").exists()
+
+
+def test_explore_refuses_a_picture_file(tmp_path):
+    run = chainrule("explore", *COURSE, "-o", "graph.svg", cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == ("error: -o graph.svg: the explorer is a page, name an .html file "
+                          "(or use chainrule draw)\n")
+    assert not (tmp_path / "graph.svg").exists()
+    usage = chainrule("explore", "--help")
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: chainrule explore ")

@@ -1,0 +1,59 @@
+"""The documentation site's pages: their examples run as written, and the nav holds every page.
+
+CI builds the site itself with `mkdocs build --strict` (see .ci/run), which fails on a
+broken link or API reference; these tests run without MkDocs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(path for path in DOCS.rglob("*.md"))
+CODE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+def nav_pages() -> list[str]:
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    return re.findall(r"^\s+- (?:[^:\n]+: )?([\w/.-]+\.md)$", config, re.M)
+
+
+def test_every_page_is_in_the_nav_and_every_nav_entry_exists():
+    listed = nav_pages()
+    assert sorted(listed) == sorted(path.relative_to(DOCS).as_posix() for path in PAGES)
+
+
+def test_the_notebooks_section_is_filled_from_the_folder():
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^  - Notebooks: \[\]", config, re.M)
+    assert "notebook_paths(config)" in (DOCS / "_hooks.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if CODE.search(p.read_text(encoding="utf-8"))],
+                         ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_the_examples_of_a_page_run_in_order(page, tmp_path, monkeypatch, capsys):
+    text = page.read_text(encoding="utf-8")
+    if "import torch" in text:
+        pytest.importorskip("torch")  # the `torch` extra; CI installs it
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for number, block in enumerate(CODE.findall(text)):
+        exec(compile(block, f"{page.name} example {number + 1}", "exec"), namespace)
+    assert capsys.readouterr().out  # every page's examples show something
+
+
+def test_the_docs_say_which_generator_and_why():
+    about = (DOCS / "about.md").read_text(encoding="utf-8")
+    assert "Why MkDocs with Material and mkdocstrings" in about and "Sphinx" in about
+
+
+def test_the_docs_extra_and_ci_build_the_site_strictly():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^docs = \[\n    "mkdocs>=1\.6,<2",', pyproject, re.M)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert 'pip install ".[docs]"' in ci
+    assert any("mkdocs build --strict" in line for line in ci)
