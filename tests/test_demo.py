@@ -11,6 +11,8 @@ import pytest
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "chainrule-demo"
+    # Matplotlib says once per installation that it builds its font cache: not the demo's doing.
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True, timeout=120)
     run = subprocess.run([sys.executable, "-m", "nn", "demo", "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     return run, out
@@ -24,6 +26,11 @@ def test_demo_exits_cleanly_and_prints_the_course_gradients(demo_run):
     assert "f = 0.7311" in run.stdout
     gates = "dw0 = -0.1966, dx0 = +0.3932, dw1 = -0.3932, dx1 = -0.5898, dw2 = +0.1966"
     assert run.stdout.count(gates) == 2  # primitive gates and one sigmoid gate agree
+
+
+def test_demo_prints_nothing_on_stderr(demo_run):
+    run, _ = demo_run
+    assert run.stderr == ""  # no Fontconfig, Graphviz or library warning reaches the terminal
 
 
 def test_demo_learns_xor_and_and(demo_run):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
+import struct
+import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +31,8 @@ ENV = backend_module.BACKEND_ENVIRONMENT_VARIABLE
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the `dot` program is not on PATH: install the "
                                                    "system graphviz package (apt-get install graphviz) "
                                                    "to test the dot backend")
+needs_pygraphviz = pytest.mark.skipif(not HAS_PYGRAPHVIZ, reason="pygraphviz does not import")
+ROOT = Path(__file__).resolve().parent.parent
 AVAILABLE_BACKENDS = [pytest.param("pygraphviz"), pytest.param("dot", marks=needs_dot)]
 
 
@@ -141,13 +147,13 @@ def test_environment_variable_picks_the_backend_for_render(backend, tmp_path, mo
                 "dot": backend_module._layout_with_dot_program}[backend]
     name = {"pygraphviz": "_layout_with_pygraphviz", "dot": "_layout_with_dot_program"}[backend]
 
-    def spy(source, format):
-        used.append(format)
-        return original(source, format)
+    def spy(source, formats):  # pygraphviz lays out once for several formats, dot once per format
+        used.append(formats)
+        return original(source, formats)
 
     monkeypatch.setattr(backend_module, name, spy)
     render(course_graph(), tmp_path / "graph.svg")
-    assert used == ["svg"]
+    assert used == [("svg",) if backend == "pygraphviz" else "svg"]
 
 
 @needs_dot
@@ -195,16 +201,17 @@ def test_too_large_graphs_are_refused_with_advice(tmp_path):
 def test_jupyter_display_works_with_pygraphviz_alone(no_backend_forced, without_dot):
     graph = autograd.draw(course_graph())
     bundle = graph._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"]
+    assert sorted(bundle) == ["image/png", "image/svg+xml", "text/plain"]  # a PNG beside the SVG
     assert "data -12" in svg_texts(bundle["image/svg+xml"].encode("utf-8"))
-    assert graph._repr_mimebundle_(include=["image/png"])["image/png"][:4] == b"\x89PNG"
+    assert bundle["image/png"][:4] == b"\x89PNG"
+    assert list(graph._repr_mimebundle_(include=["image/png"])) == ["image/png"]
 
 
 def test_jupyter_display_of_a_too_large_graph_says_what_to_do():
     x = Value(0.5)
     graph = autograd.draw(x.exp().exp(), max_nodes=2)
-    with pytest.raises(draw_module.GraphTooLargeError, match="max_nodes=None"):
-        graph._repr_mimebundle_()
+    bundle = graph._repr_mimebundle_()  # the notebook shows the advice, not a traceback
+    assert list(bundle) == ["text/plain"] and "max_nodes=None" in bundle["text/plain"]
 
 
 # ---------------------------------------------------------------------------
@@ -226,3 +233,47 @@ def test_frame_names_sort_in_order():
     assert api_module._frame_names(3, "svg") == ["step_000.svg", "step_001.svg", "step_002.svg"]
     names = api_module._frame_names(1001, "png")
     assert names[0] == "step_0000.png" and names[-1] == "step_1000.png" and sorted(names) == names
+
+
+RENDER_EVERYTHING = """
+import sys
+import autograd, nn
+from autograd import Value
+x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
+f = (x + y) * z
+f.backward()
+folder = sys.argv[1]
+for suffix in ("svg", "png", "pdf", "html"):
+    autograd.render(f, f"{folder}/course.{suffix}")
+graph = autograd.draw(f)
+graph._repr_mimebundle_()
+graph.render(f"{folder}/course_graphviz", format="png")
+model = nn.MLP(2, [16, 16, 1], seed=0)
+autograd.explore((model([0.5, -1.0])[0] - 1.0) ** 2, collapse="neuron").save(f"{folder}/mlp.html")
+chain = Value(0.5, "x")
+for _ in range(400):  # 1,600 nodes in a row: 38,000 pt wide
+    chain = (chain * 0.9).tanh()
+autograd.render(chain, f"{folder}/big.png", max_nodes=None, rankdir="LR")
+"""
+
+
+@needs_pygraphviz
+def test_rendering_prints_nothing_on_stderr(tmp_path):
+    """A fresh process, as a student's: no Fontconfig warning, no Graphviz or pygraphviz notice."""
+    run = subprocess.run([sys.executable, "-c", RENDER_EVERYTHING, str(tmp_path)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    png = (tmp_path / "big.png").read_bytes()
+    width, height = struct.unpack(">II", png[16:24])
+    assert max(width, height) <= 4000  # sized as a fallback picture, within Cairo's limits
+
+
+@needs_pygraphviz
+def test_graph_render_uses_chainrule_backend_without_a_dot_program(no_backend_forced, without_dot, tmp_path):
+    graph = autograd.draw(course_graph())
+    path = graph.render(tmp_path / "course", format="png")
+    assert path == str(tmp_path / "course.png")
+    assert (tmp_path / "course.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "course").read_text(encoding="utf-8") == graph.source
+    assert graph.render(outfile=tmp_path / "out.svg") == str(tmp_path / "out.svg")

@@ -9,13 +9,17 @@ that decides; set ``CHAINRULE_RENDER_BACKEND`` to ``pygraphviz`` or ``dot`` to f
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 __all__ = ["BACKENDS", "BACKEND_ENVIRONMENT_VARIABLE", "FORMATS", "GraphvizNotFoundError",
-           "choose_backend", "layout"]
+           "choose_backend", "layout", "layout_formats"]
 
 BACKENDS = ("pygraphviz", "dot")
 BACKEND_ENVIRONMENT_VARIABLE = "CHAINRULE_RENDER_BACKEND"
@@ -81,25 +85,93 @@ def layout(source: str, format: str, backend: str | None = None) -> bytes:
         >>> layout("digraph { a -> b }", "svg")[:5]
         b'<?xml'
     """
-    if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+    return layout_formats(source, (format,), backend)[format]
+
+
+def layout_formats(source: str, formats: Sequence[str], backend: str | None = None) -> dict[str, bytes]:
+    """Lay out DOT ``source`` once and write it in each of ``formats`` (PNG within bitmap limits).
+
+    Example:
+        >>> pictures = layout_formats("digraph { a -> b }", ["svg", "png"])
+        >>> pictures["svg"][:5], pictures["png"][1:4]
+        (b'<?xml', b'PNG')
+    """
+    for format in formats:
+        if format not in FORMATS:
+            raise ValueError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     if choose_backend(backend) == "pygraphviz":
-        return _layout_with_pygraphviz(source, format)
-    return _layout_with_dot_program(source, format)
+        return _layout_with_pygraphviz(source, formats)
+    return {format: _layout_with_dot_program(source, format) for format in formats}
 
 
-def _layout_with_pygraphviz(source: str, format: str) -> bytes:
+# A PNG is a fallback picture (notebooks, viewers without SVG): at most this many pixels a
+# side, which also keeps Cairo under its 32,767-pixel limit (beyond it Graphviz prints
+# "graph is too large for cairo-renderer bitmaps" and scales anyway).
+PNG_DPI = 96
+PNG_MAX_INCHES = 4000 / PNG_DPI
+_PNG_ATTRIBUTES = {"dpi": str(PNG_DPI), "size": f"{PNG_MAX_INCHES:.3f},{PNG_MAX_INCHES:.3f}"}
+
+
+def _layout_with_pygraphviz(source: str, formats: Sequence[str]) -> dict[str, bytes]:
     pygraphviz = importlib.import_module("pygraphviz")
-    return pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
+    _initialise_bundled_fontconfig(pygraphviz)
+    graph = pygraphviz.AGraph(string=source)
+    # layout() then draw() without a program renders the stored positions ("nop2"): one
+    # layout for every format, and no pygraphviz warning on stderr for big graphs (its
+    # draw(prog="dot") prints one above 1,000 nodes).
+    graph.layout(prog="dot")
+    pictures = {format: graph.draw(format=format) for format in formats if format != "png"}
+    if "png" in formats:
+        graph.graph_attr.update(_PNG_ATTRIBUTES)
+        pictures["png"] = graph.draw(format="png")
+    return pictures
 
 
 def _layout_with_dot_program(source: str, format: str) -> bytes:
     program = _dot_program()
     if program is None:  # vanished since choose_backend looked
         raise GraphvizNotFoundError(f"no `dot` program on PATH; {_HOW_TO_GET_GRAPHVIZ}")
-    finished = subprocess.run([program, f"-T{format}"], input=source.encode("utf-8"),
+    options = [f"-G{name}={value}" for name, value in _PNG_ATTRIBUTES.items()] if format == "png" else []
+    finished = subprocess.run([program, f"-T{format}", *options], input=source.encode("utf-8"),
                               capture_output=True, check=False)
     if finished.returncode != 0:
         message = finished.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"Graphviz's dot failed (exit code {finished.returncode}): {message}")
     return finished.stdout
+
+
+_fontconfig_ready = False
+
+
+def _initialise_bundled_fontconfig(pygraphviz: Any) -> None:
+    """Load the system's font configuration into the Fontconfig inside pygraphviz's wheel.
+
+    Left to itself, that Fontconfig (2.13) also reads every template file in
+    /usr/share/fontconfig/conf.avail, where newer systems keep files it cannot parse:
+    each process that renders then prints 'Fontconfig warning: ... unknown element
+    "reset-dirs"'. Those templates are examples that no configuration includes, so this
+    builds the configuration the same way (FONTCONFIG_FILE and FONTCONFIG_PATH are
+    honoured) minus that scan. A real problem in the configuration is still reported.
+    Nothing happens for a pygraphviz that uses the system's own Fontconfig.
+    """
+    global _fontconfig_ready
+    if _fontconfig_ready:
+        return
+    _fontconfig_ready = True
+    package = Path(pygraphviz.__file__).parent
+    bundled = sorted([*package.parent.glob("pygraphviz.libs/libfontconfig*"),
+                      *package.glob(".dylibs/libfontconfig*")])
+    if not bundled:
+        return
+    try:
+        fontconfig = ctypes.CDLL(str(bundled[0]))  # the same library pygraphviz loaded
+        fontconfig.FcConfigCreate.restype = ctypes.c_void_p
+        fontconfig.FcConfigParseAndLoad.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        fontconfig.FcConfigSetCurrent.argtypes = [ctypes.c_void_p]
+        fontconfig.FcConfigDestroy.argtypes = [ctypes.c_void_p]
+    except (OSError, AttributeError):
+        return  # not a Fontconfig we know: let it initialise itself
+    config = fontconfig.FcConfigCreate()
+    if config and not (fontconfig.FcConfigParseAndLoad(config, None, 1)
+                       and fontconfig.FcConfigSetCurrent(config)):
+        fontconfig.FcConfigDestroy(config)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
 import graphviz
 
-from .backends import FORMATS, layout
+from .backends import FORMATS, GraphvizNotFoundError, layout, layout_formats
 
 __all__ = ["Graph", "GraphTooLargeError"]
 
@@ -70,3 +75,68 @@ class Graph(graphviz.Digraph):
                                 engine=engine, encoding=encoding)
         data = layout(self.source, format)
         return data.decode(encoding) if encoding is not None else data
+
+    def render(self, filename: str | os.PathLike[str] | None = None,
+               directory: str | os.PathLike[str] | None = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None, renderer: str | None = None,
+               formatter: str | None = None, neato_no_op: bool | int | None = None,
+               quiet: bool = False, quiet_view: bool = False, *,
+               outfile: str | os.PathLike[str] | None = None, engine: str | None = None,
+               raise_if_result_exists: bool = False, overwrite_source: bool = False) -> str:
+        """Save the DOT source and the picture, as ``graphviz.Digraph.render`` does; the picture's path.
+
+        The picture comes from chainrule's backend, like :meth:`pipe` and
+        :func:`autograd.render`: no system ``dot`` is needed when pygraphviz is installed.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> from autograd import Value, draw
+            >>> folder = pathlib.Path(tempfile.mkdtemp())
+            >>> pathlib.Path(draw(Value(1.0, "x")).render(folder / "x", format="png")).name
+            'x.png'
+        """
+        format = format or (Path(outfile).suffix.lstrip(".") if outfile is not None else None) or self.format
+        if (renderer, formatter, neato_no_op) != (None, None, None) or engine not in (None, "dot") \
+                or format not in FORMATS:
+            return super().render(filename, directory, view, cleanup, format, renderer, formatter,
+                                  neato_no_op, quiet, quiet_view, outfile=outfile, engine=engine,
+                                  raise_if_result_exists=raise_if_result_exists,
+                                  overwrite_source=overwrite_source)
+        if filename is None and outfile is not None:
+            filename = Path(outfile).with_suffix(".gv")
+        source_path = Path(self.save(filename, directory=directory))
+        target = Path(outfile) if outfile is not None else Path(f"{source_path}.{format}")
+        if raise_if_result_exists and target.exists():
+            raise FileExistsError(f"{target} exists (raise_if_result_exists=True)")
+        target.write_bytes(self.pipe(format=format))
+        if cleanup:
+            source_path.unlink()
+        if view:
+            graphviz.view(target, quiet=quiet_view)
+        return str(target)
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None, **_: Any) -> dict[str, Any]:
+        """SVG for viewers that trust the notebook, and a PNG beside it for every other one.
+
+        An untrusted JupyterLab, GitHub and nbconvert show the PNG; one layout makes both.
+        Without Graphviz the text says how to get pictures instead of failing.
+        """
+        wanted = set(include) if include is not None else {"image/svg+xml", "image/png", "text/plain"}
+        wanted -= set(exclude or ())
+        bundle: dict[str, Any] = {"text/plain": repr(self)} if "text/plain" in wanted else {}
+        formats = [format for mime, format in _PICTURES.items() if mime in wanted]
+        if not formats:
+            return bundle
+        try:
+            self.check_size()
+            pictures = layout_formats(self.source, formats)
+        except (GraphTooLargeError, GraphvizNotFoundError) as error:
+            return {"text/plain": f"{self!r}: {error}"}
+        for mime, format in _PICTURES.items():
+            if format in pictures:
+                bundle[mime] = pictures[format].decode("utf-8") if format == "svg" else pictures[format]
+        return bundle
+
+
+_PICTURES = {"image/svg+xml": "svg", "image/png": "png"}
