@@ -8,6 +8,7 @@ as PNG and the trained model as JSON.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def exercise_1_part_3(out: Path, seed: int = 0) -> list[Path]:
         return history.loss[-1] < 0.02
 
     history = nn.fit(model, TRUTH_TABLE, XOR_AND, loss="bce", lr=0.25, epochs=5000, batch_size=1,
-                     seed=seed, callback=learned, progress=True)
+                     seed=seed, callback=learned, progress=sys.stderr.isatty())  # a bar for a person only
     seconds = time.perf_counter() - start
     _say(f"   trained {history.epochs} epochs ({history.updates} updates) in {seconds:.1f} s, "
          f"final loss {history.loss[-1]:.4f}")

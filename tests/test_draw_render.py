@@ -277,3 +277,24 @@ def test_graph_render_uses_chainrule_backend_without_a_dot_program(no_backend_fo
     assert (tmp_path / "course.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "course").read_text(encoding="utf-8") == graph.source
     assert graph.render(outfile=tmp_path / "out.svg") == str(tmp_path / "out.svg")
+
+
+def test_without_any_graphviz_the_notebook_says_how_to_get_pictures(no_backend_forced, without_pygraphviz,
+                                                                   without_dot):
+    bundle = autograd.draw(course_graph())._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    text = bundle["text/plain"]
+    assert "pip install pygraphviz" in text and "apt-get install graphviz" in text
+
+
+def test_pygraphviz_is_a_dependency_only_where_pip_finds_a_wheel():
+    """pip install chainrule must not try to compile pygraphviz (which needs Graphviz's headers)."""
+    tomllib = pytest.importorskip("tomllib")
+    requirements = pytest.importorskip("packaging.requirements")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (line,) = [line for line in project["dependencies"] if line.startswith("pygraphviz")]
+    marker = requirements.Requirement(line).marker
+    assert marker is not None
+    assert marker.evaluate({"sys_platform": "linux", "platform_machine": "x86_64"})
+    assert not marker.evaluate({"sys_platform": "linux", "platform_machine": "riscv64"})
+    assert not marker.evaluate({"sys_platform": "darwin", "platform_machine": "x86_64"})

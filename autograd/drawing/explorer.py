@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine import backward_steps
 from ..value import Value
-from .backends import layout
+from .backends import layout_formats
 from .dot import escape, graph_of
 from .folding import make_plan
 from .frames import Story, backward_story, forward_story
@@ -177,10 +177,9 @@ def explore(root: Value, mode: str = "backward", *, rankdir: str = "LR", number_
     gradients.current, gradients.current_op_done = None, False
     graph = graph_of(plan, options, gradients)
     graph.check_size()
-    svg_bytes = layout(graph.source, "svg", backend)
-    png = layout(graph.source, "png", backend)
+    pictures = layout_formats(graph.source, ("svg", "png"), backend)  # one layout for both
     title = f"chainrule explorer: the {mode} pass"
-    return Explorer(story, _explorer_svg(svg_bytes, plan.order, story), png, title)
+    return Explorer(story, _explorer_svg(pictures["svg"], plan.order, story), pictures["png"], title)
 
 
 def _explorer_svg(svg: bytes, order: list[Value], story: Story) -> str:
