@@ -123,11 +123,36 @@ class Writer:
             assert plan.scopes is not None
             by_place.setdefault(plan.scopes.parent[instance], []).append(
                 self.box_line(instance, highlight=current_box == instance))
+        for place, line in self.operand_orders():
+            by_place.setdefault(place, []).append(line)
         body = self.clusters(by_place)
         body.extend(self.edge_lines())
         if self.options.legend:
             body.append(self.legend_line())
         return body
+
+    def operand_orders(self) -> list[tuple[int | None, str]]:
+        """Invisible edges that keep an n-ary op's leaf operands in order: w0, w1, ..., b.
+
+        Graphviz otherwise reorders a rank to save crossings (a neuron drawn as w1, w0, b,
+        w2); its ``ordering`` attribute is ignored inside clusters. The chain sits in the
+        leaves' own cluster, as a rank=same subgraph must.
+        """
+        plan = self.plan
+        orders = []
+        for i, node in enumerate(plan.order):
+            if node.op is None or node.op.arity is not None or plan.group[i] is not None:
+                continue
+            place = plan.place(i)
+            leaves = [plan.index[p] for p in dict.fromkeys(node.parents) if p.op is None]
+            leaves = [p for p in leaves if p not in plan.hidden and plan.group[p] is None
+                      and plan.place(p) == place]
+            if len(leaves) > 1:
+                if self.options.rankdir == "LR":  # a left-to-right rank is laid out bottom to top
+                    leaves.reverse()
+                chain = " -> ".join(value_name(p) for p in leaves)
+                orders.append((place, f"\t{{rank=same; {chain} [style=invis]}}\n"))
+        return orders
 
     def clusters(self, by_place: dict[int | None, list[str]]) -> list[str]:
         """Nested ``subgraph cluster_N`` blocks for the scope instances that hold something."""
