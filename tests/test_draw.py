@@ -44,7 +44,7 @@ def local_edges(source: str) -> list[tuple[str, str, str]]:
 # ---------------------------------------------------------------------------
 EXPECTED_COURSE_DOT = textwrap.dedent("""\
     digraph chainrule {
-    \tgraph [rankdir="LR" nodesep="0.25" ranksep="0.35" fontname="Helvetica" fontsize="10"]
+    \tgraph [rankdir="LR" nodesep="0.25" ranksep="0.35" fontname="Helvetica" fontsize="10" label=<<font point-size="9"><table border="0" cellspacing="0"><tr><td align="left"><table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr><td bgcolor="#cfe3f7" border="1">input</td><td bgcolor="#ffffff" border="1">intermediate</td><td bgcolor="#c9ecc9" border="1">output</td><td><font color="#6a3d9a">local</font> = d(op)/d(input): grad × local flows back</td></tr></table></td></tr></table></font>> labelloc="t" labeljust="l"]
     \tnode [shape="box" style="rounded,filled" fontname="Helvetica" fontsize="11" margin="0.08,0.04"]
     \tedge [fontname="Helvetica" fontsize="9" color="#5f5f5f" arrowsize="0.6"]
     \tv0 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td><b>x</b></td></tr><tr><td><font color="#1b6b2a">data -2</font></td></tr><tr><td><font color="#b3261e">grad -4</font></td></tr></table>> fillcolor="#cfe3f7" tooltip="input x"]
@@ -60,7 +60,6 @@ EXPECTED_COURSE_DOT = textwrap.dedent("""\
     \tv2 -> o4 [label="local -4" fontcolor="#6a3d9a" tooltip="upstream 1 × local -4 = -4 flows back"]
     \tv3 -> o4 [label="local 3" fontcolor="#6a3d9a" tooltip="upstream 1 × local 3 = 3 flows back"]
     \to4 -> v4
-    \tlegend [label=<<table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr><td bgcolor="#cfe3f7" border="1">input</td><td bgcolor="#ffffff" border="1">intermediate</td><td bgcolor="#c9ecc9" border="1">output</td><td><font color="#6a3d9a">local</font> = d(op)/d(input): grad × local flows back</td></tr></table>> shape="plain" style="" fontsize="9" tooltip="legend"]
     }
     """)
 
@@ -210,10 +209,10 @@ def test_roles_have_their_colours_and_the_legend_lists_them():
     assert fill_of(source, names[constant]) == colours["constant"]
     assert fill_of(source, names[h]) == colours["intermediate"]
     assert fill_of(source, names[out]) == colours["output"]
-    legend = re.search(r"^\s*legend \[(.*)\]$", source, re.M).group(1)
+    legend = re.search(r"^\s*graph \[.* label=<(.*)> labelloc", source, re.M).group(1)  # the graph's label
     for role in ("input", "parameter", "constant", "intermediate", "output"):
         assert f'bgcolor="{colours[role]}" border="1">{role}<' in legend
-    assert "legend" not in draw(out, legend=False).source
+    assert "border=\"1\">input<" not in draw(out, legend=False).source
 
 
 def test_constants_fold_into_their_op_labels():
@@ -464,9 +463,14 @@ def test_auto_collapse_folds_only_over_the_size_limit():
     folded.check_size()
     layers = draw(loss, max_nodes=12)
     assert box_titles(layers.source) == ["layer 0", "layer 1"]
-    unfolded = draw(loss, collapse=None, max_nodes=10)
-    with pytest.raises(draw_module.GraphTooLargeError, match="collapse='neuron' or collapse='layer'"):
-        unfolded.check_size()
+    with pytest.raises(draw_module.GraphTooLargeError) as refused:
+        draw(loss, collapse=None, max_nodes=12).check_size()
+    advice = str(refused.value)  # only the folds that do fit are offered
+    assert "draw(..., collapse='layer') (12 nodes)" in advice and "collapse='neuron')" not in advice
+    with pytest.raises(draw_module.GraphTooLargeError,
+                       match=r"folding is not enough \(collapse='neuron' leaves 14 nodes, "
+                             r"collapse='layer' leaves 12 nodes\)"):
+        draw(loss, collapse=None, max_nodes=10).check_size()
 
 
 def test_step_highlight_moves_to_the_folded_scope():
@@ -535,3 +539,31 @@ def test_steps_need_one_output():
     x = Value(1.0)
     with pytest.raises(ValueError, match="one output"):
         draw([x * 2, x * 3], step=0)
+
+
+def test_direction_follows_the_graph_shape():
+    f, _ = course_graph()
+    assert 'rankdir="LR"' in draw(f).source  # short and wide: left to right
+    neuron, _ = sigmoid_neuron()
+    assert 'rankdir="TB"' in draw(neuron).source  # a chain of nine gates: top to bottom
+    assert 'rankdir="LR"' in draw(neuron, rankdir="LR").source
+    with pytest.raises(ValueError, match="'LR', 'TB' or 'auto'"):
+        draw(neuron, rankdir="RL")
+
+
+def test_the_sigmoid_neuron_fits_a_notebook_column():
+    neuron, _ = sigmoid_neuron()
+    svg = draw(neuron).pipe(format="svg", encoding="utf-8")
+    width_points = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+    assert width_points * 96 / 72 <= 1000
+
+
+def test_a_neurons_weights_keep_their_order():
+    nn = pytest.importorskip("nn")
+    neuron = nn.Neuron(3, seed=0)
+    out = neuron([Value(0.1 * i, f"x{i}") for i in range(3)])
+    source = draw(out, rankdir="TB").source
+    order = autograd.topological_order(out)
+    names = {node.label: f"v{i}" for i, node in enumerate(order) if node.label}
+    chain = " -> ".join(names[label] for label in ("w0", "w1", "w2", "b"))
+    assert f"{{rank=same; {chain} [style=invis]}}" in source  # left to right: w0, w1, w2, b

@@ -192,7 +192,7 @@ def test_too_large_graphs_are_refused_with_advice(tmp_path):
         render(y, tmp_path / "chain.svg", max_nodes=20)
     assert not (tmp_path / "chain.svg").exists()
     assert render(y, tmp_path / "chain.svg", max_nodes=None).exists()
-    assert draw_module.DEFAULT_MAX_NODES >= 1000
+    assert 500 <= draw_module.DEFAULT_MAX_NODES <= 1000  # measured: see autograd/drawing/options.py
 
 
 # ---------------------------------------------------------------------------

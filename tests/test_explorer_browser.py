@@ -100,7 +100,7 @@ def test_no_node_moves_between_frames(browser, course_page):
         for _ in range(3):
             frames.append(page.evaluate(BOXES))
             page.keyboard.press("ArrowRight")
-        assert len(frames[0]) == 8  # 5 values, 2 ops and the legend, all measured
+        assert len(frames[0]) == 7  # 5 values and 2 ops, all measured
         assert frames[0] == frames[1] == frames[2]
 
 

@@ -11,7 +11,7 @@ from ..value import Value
 from .backends import FORMATS, layout
 from .dot import draw_plan
 from .explorer import explore
-from .folding import make_plan
+from .folding import choose_rankdir, make_plan
 from .graph import Graph
 from .options import DEFAULT_MAX_NODES, NumberFormat, Options, Roots, as_roots, single_root
 
@@ -19,7 +19,7 @@ __all__ = ["draw", "render", "render_steps"]
 
 
 # ---------------------------------------------------------------------------
-def draw(root: Roots, *, rankdir: str = "LR", number_format: NumberFormat = ".4g",
+def draw(root: Roots, *, rankdir: str = "auto", number_format: NumberFormat = ".4g",
          local_grads: bool | None = None, collapse: str | None = "auto", step: int | None = None,
          fold_constants: bool = True, legend: bool = True,
          max_nodes: int | None = DEFAULT_MAX_NODES) -> Graph:
@@ -27,7 +27,8 @@ def draw(root: Roots, *, rankdir: str = "LR", number_format: NumberFormat = ".4g
 
     Args:
         root: the output Value (or a list of outputs) whose graph to draw.
-        rankdir: ``"LR"`` (left to right, the default) or ``"TB"`` (top to bottom).
+        rankdir: ``"LR"`` (left to right), ``"TB"`` (top to bottom) or ``"auto"`` (the
+            default): left to right when that fits a notebook column, else the narrower one.
         number_format: a format spec such as ``".4g"`` or ``".3f"``, or a function
             from float to str, for data, gradients and local gradients.
         local_grads: label each edge input -> op with d(op's result)/d(input). By
@@ -68,7 +69,8 @@ def draw(root: Roots, *, rankdir: str = "LR", number_format: NumberFormat = ".4g
                                collapse=collapse, step=step, fold_constants=fold_constants,
                                legend=legend, max_nodes=max_nodes)
     steps = list(backward_steps(single_root(roots, "step")) if step is not None else [])
-    return draw_plan(make_plan(roots, options), options, steps)
+    plan = make_plan(roots, options)
+    return draw_plan(plan, options.replace(rankdir=choose_rankdir(plan, options)), steps)
 
 
 def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | None = None,
@@ -134,6 +136,7 @@ def render_steps(root: Value, directory: str | os.PathLike[str], *, format: str 
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / name for name in _frame_names(len(steps) + 1, chosen)]
     plan = make_plan([root], options)
+    options = options.replace(rankdir=choose_rankdir(plan, options))  # one direction for every frame
     for k, path in enumerate(paths):
         _write(draw_plan(plan, options.replace(step=k), steps), path, chosen, backend)
     return paths

@@ -7,6 +7,7 @@ text, and characters that XML forbids never reach the SVG.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..engine import BackwardStep
@@ -66,30 +67,39 @@ def draw_plan(plan: Plan, options: Options, steps: list[BackwardStep]) -> Graph:
 
 def graph_of(plan: Plan, options: Options, gradients: Gradients) -> Graph:
     """The :class:`Graph` of ``plan`` showing ``gradients``' texts."""
+    writer = Writer(plan, gradients, options)
+    body = writer.lines()
     graph = Graph(name="chainrule")
     graph.body.extend(f"\t{kind} [{attributes(pairs)}]\n" for kind, pairs in (
-        ("graph", _graph_attributes(options, plan)),
+        ("graph", _graph_attributes(options, plan, writer.legend_cells() if options.legend else [])),
         ("node", [("shape", "box"), ("style", "rounded,filled"), ("fontname", "Helvetica"),
                   ("fontsize", "11"), ("margin", "0.08,0.04")]),
         ("edge", [("fontname", "Helvetica"), ("fontsize", "9"), ("color", "#5f5f5f"),
                   ("arrowsize", "0.6")])))
-    writer = Writer(plan, gradients, options)
-    graph.body.extend(writer.lines())
+    graph.body.extend(body)
     graph.node_count = plan.node_count()
     graph.max_nodes = options.max_nodes
-    graph.too_large_advice = advice(plan, options)
+    graph.advise = functools.partial(advice, plan, options)
     return graph
 
 
-def _graph_attributes(options: Options, plan: Plan) -> list[tuple[str, str]]:
+def _graph_attributes(options: Options, plan: Plan, legend: list[str]) -> list[tuple[str, str]]:
     pairs = [("rankdir", options.rankdir), ("nodesep", "0.25"), ("ranksep", "0.35"),
              ("fontname", "Helvetica"), ("fontsize", "10")]
     if plan.boxes:
         # A layer of folded neurons reads every output of the layer before: bundling
         # those n x m edges keeps them readable (labelled edges are never merged).
         pairs.append(("concentrate", "true"))
-    if plan.note:
-        pairs += [("label", plan.note), ("labelloc", "t"), ("labeljust", "l")]
+    # The note and the legend are the graph's label, outside the ranks: as a node, the
+    # legend widened the first rank of every drawing by its own width.
+    rows = [f"<tr><td align=\"left\">{escape(plan.note)}</td></tr>"] if plan.note else []
+    if legend:
+        rows.append('<tr><td align="left"><table border="0" cellborder="0" cellspacing="3" cellpadding="2">'
+                    f'<tr>{"".join(legend)}</tr></table></td></tr>')
+    if rows:
+        table = f'<table border="0" cellspacing="0">{"".join(rows)}</table>'
+        label = HtmlLabel(f'<font point-size="9">{table}</font>')
+        pairs += [("label", label), ("labelloc", "t"), ("labeljust", "l")]
     return pairs
 
 
@@ -127,8 +137,6 @@ class Writer:
             by_place.setdefault(place, []).append(line)
         body = self.clusters(by_place)
         body.extend(self.edge_lines())
-        if self.options.legend:
-            body.append(self.legend_line())
         return body
 
     def operand_orders(self) -> list[tuple[int | None, str]]:
@@ -246,20 +254,18 @@ class Writer:
             pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
         return f"\t{box_name(instance)} [{attributes(pairs)}]\n"
 
-    def legend_line(self) -> str:
+    def legend_cells(self) -> list[str]:
+        """The legend's cells: the colours drawn, and how to read the numbers."""
         cells = [f'<td bgcolor="{ROLE_COLOURS[role]}" border="1">{role}</td>'
                  for role in ROLE_COLOURS if role in self.roles_drawn]
-        cells.append(f'<td bgcolor="{SCOPE_FILL}" border="1">scope</td>' if self.plan.boxes else "")
+        if self.plan.boxes:
+            cells.append(f'<td bgcolor="{SCOPE_FILL}" border="1">scope</td>')
         if self.gradients.local:
             cells.append(f'<td><font color="{LOCAL_GRAD_COLOUR}">local</font> = d(op)/d(input): '
                          'grad × local flows back</td>')
         if self.gradients.stepping:
             cells.append(f'<td><font color="{GRAD_COLOUR}">?</font>: not computed yet</td>')
-        table = HtmlLabel('<table border="0" cellborder="0" cellspacing="3" cellpadding="2"><tr>'
-                          + "".join(cells) + "</tr></table>")
-        pairs = [("label", table), ("shape", "plain"), ("style", ""), ("fontsize", "9"),
-                 ("tooltip", "legend")]
-        return f"\tlegend [{attributes(pairs)}]\n"
+        return cells
 
     # -- edges ------------------------------------------------------------------
     def edge_lines(self) -> list[str]:

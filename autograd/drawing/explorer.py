@@ -21,7 +21,7 @@ from ..engine import backward_steps
 from ..value import Value
 from .backends import layout_formats
 from .dot import escape, graph_of
-from .folding import make_plan
+from .folding import choose_rankdir, make_plan
 from .frames import Story, backward_story, forward_story
 from .gradients import Gradients
 from .options import DEFAULT_MAX_NODES, NumberFormat, Options, as_roots, single_root
@@ -145,8 +145,8 @@ def _page(title: str, fragment: str) -> str:
             f"<script>{_asset('explorer.js')}</script>\n</body></html>\n")
 
 
-def explore(root: Value, mode: str = "backward", *, rankdir: str = "LR", number_format: NumberFormat = ".4g",
-            collapse: str | None = "auto", fold_constants: bool = True,
+def explore(root: Value, mode: str = "backward", *, rankdir: str = "auto",
+            number_format: NumberFormat = ".4g", collapse: str | None = "auto", fold_constants: bool = True,
             max_nodes: int | None = DEFAULT_MAX_NODES, backend: str | None = None) -> Explorer:
     """Step through ``root``'s backward (or forward) pass in an interactive page.
 
@@ -169,6 +169,7 @@ def explore(root: Value, mode: str = "backward", *, rankdir: str = "LR", number_
                               collapse=collapse, fold_constants=fold_constants, legend=True,
                               max_nodes=max_nodes)
     plan = make_plan([root], options)
+    options = options.replace(rankdir=choose_rankdir(plan, options))
     steps = list(backward_steps(root))
     tell = backward_story if mode == "backward" else forward_story
     story = tell(plan, steps, options.format_number)
@@ -179,10 +180,11 @@ def explore(root: Value, mode: str = "backward", *, rankdir: str = "LR", number_
     graph.check_size()
     pictures = layout_formats(graph.source, ("svg", "png"), backend)  # one layout for both
     title = f"chainrule explorer: the {mode} pass"
-    return Explorer(story, _explorer_svg(pictures["svg"], plan.order, story), pictures["png"], title)
+    svg = _explorer_svg(pictures["svg"], plan.order, story, stacked=options.rankdir == "LR")
+    return Explorer(story, svg, pictures["png"], title)
 
 
-def _explorer_svg(svg: bytes, order: list[Value], story: Story) -> str:
+def _explorer_svg(svg: bytes, order: list[Value], story: Story, stacked: bool) -> str:
     """Graphviz's SVG with our hooks: data-node on every element, data-label, text classes."""
     root = ElementTree.fromstring(svg)
     final = story.final_texts()
@@ -202,7 +204,7 @@ def _explorer_svg(svg: bytes, order: list[Value], story: Story) -> str:
             continue
         group.set("data-node", name)
         if name in final:
-            _mark_value(group, order[int(name[1:])], final[name])
+            _mark_value(group, order[int(name[1:])], final[name], stacked)
     for element in root.iter():
         element.attrib.pop("id", None)
         for title in element.findall(f"{_SVG}title"):  # browsers show it as a tooltip
@@ -225,8 +227,8 @@ def _unwrap_links(group: ElementTree.Element) -> None:
             group.insert(position + offset, child)
 
 
-def _mark_value(group: ElementTree.Element, node: Value, texts: list[str]) -> None:
-    """Label the value's group and centre its data and grad texts (their numbers change)."""
+def _mark_value(group: ElementTree.Element, node: Value, texts: list[str], stacked: bool) -> None:
+    """Label the value's group; centre its data and grad texts when stacked (their numbers change)."""
     if node.label:
         group.set("data-label", node.label)
     shape = next((child for child in group if child.tag in (f"{_SVG}path", f"{_SVG}polygon")), None)
@@ -236,6 +238,6 @@ def _mark_value(group: ElementTree.Element, node: Value, texts: list[str]) -> No
     for element, which, text in zip(lines[-2:], ("data", "grad"), texts):
         element.set("class", f"cr-{which}")
         element.text = f"{which} {text}"
-        if xs:
+        if xs and stacked:
             element.set("text-anchor", "middle")
             element.set("x", f"{(min(xs) + max(xs)) / 2:.2f}")

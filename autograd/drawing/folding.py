@@ -12,7 +12,8 @@ from ..engine import topological_order
 from ..value import Constant, Parameter, Value
 from .options import Options
 
-__all__ = ["Plan", "Scopes", "make_plan", "role_of", "advice", "value_name", "op_name", "box_name"]
+__all__ = ["Plan", "Scopes", "make_plan", "choose_rankdir", "role_of", "advice", "value_name", "op_name",
+           "box_name"]
 
 
 def value_name(i: int) -> str:
@@ -195,9 +196,11 @@ class Plan:
         self.boxes: list[int] = []  # folded instances, in the order their computations run
         self.box_contents: dict[int, list[int]] = {}
         self.note = ""  # says so when scopes were folded automatically
+        self.kind: str | None = None  # the scope kind folded into boxes
 
     def fold(self, kind: str | None) -> None:
         """Fold every scope instance of this kind (the outermost, when nested) into a box."""
+        self.kind = kind
         self.group = [None] * len(self.order)
         self.hidden = set(self.hidden_constant)
         self.boxes = []
@@ -247,7 +250,7 @@ def make_plan(roots: list[Value], options: Options) -> Plan:
                              "(a scope's kind is the first word of its name)")
         plan.fold(options.collapse)
         return plan
-    plan.fold(None)
+    plan.fold(None)  # "auto": fold only what the size limit asks for
     limit = options.max_nodes
     if limit is not None and plan.node_count() > limit and plan.scopes is not None:
         full = plan.node_count()
@@ -260,11 +263,54 @@ def make_plan(roots: list[Value], options: Options) -> Plan:
     return plan
 
 
+# A notebook column is about 1,000 px: 720 pt at 96 dpi leaves room for the margins.
+COLUMN_POINTS = 720
+_CHAR_POINTS = 6.3  # Helvetica 11 pt, an average character (measured on value boxes)
+_RANK_GAP = 25 + 30  # ranksep, plus room for an edge's "local ..." label
+
+
+def choose_rankdir(plan: Plan, options: Options) -> str:
+    """``LR`` when the graph fits a notebook column that way, else the narrower direction.
+
+    Widths are estimated from the texts (a layout would take as long as the drawing):
+    left to right, the ranks (longest paths) stand side by side; top to bottom, the
+    widest rank's boxes do. A long chain such as the primitive-gate sigmoid neuron goes
+    top to bottom; short and wide graphs, and folded networks, stay left to right.
+    """
+    if options.rankdir != "auto":
+        return options.rankdir
+    if plan.boxes:
+        return "LR"
+    fmt = options.format_number
+    rank = [0] * len(plan.order)
+    widths: dict[int, list[float]] = {}
+    for i, node in enumerate(plan.order):
+        if node.op is not None:
+            rank[i] = 2 + max((rank[plan.index[p]] for p in node.parents), default=0)
+            widths.setdefault(rank[i] - 1, []).append(_CHAR_POINTS * len(node.op.label(node.arg)) + 16)
+        if i not in plan.hidden:
+            longest = max(len(node.label), len(fmt(node.data)) + 5, 10)
+            widths.setdefault(rank[i], []).append(_CHAR_POINTS * longest + 16)
+    across = sum(max(column) for column in widths.values()) + _RANK_GAP * (len(widths) - 1)
+    down = max(sum(column) + 18 * (len(column) - 1) for column in widths.values())
+    return "LR" if across <= COLUMN_POINTS or across <= down else "TB"
+
+
 def advice(plan: Plan, options: Options) -> str:
+    """Ways to draw a graph over the limit that do work: only the folds that bring it under."""
+    limit = options.max_nodes
     kinds = plan.scopes.kinds_innermost_first() if plan.scopes is not None else []
-    ways = []
-    if kinds:
-        ways.append("fold its scopes with draw(..., " + " or ".join(f"collapse={k!r}" for k in kinds) + ")")
+    folded = plan.kind
+    counts = {}
+    for kind in kinds:
+        plan.fold(kind)
+        counts[kind] = plan.node_count()
+    plan.fold(folded)
+    fitting = [kind for kind in kinds if limit is None or counts[kind] <= limit]
+    ways = [f"fold its scopes with draw(..., collapse={kind!r}) ({counts[kind]:,} nodes)" for kind in fitting]
+    if kinds and not fitting:
+        ways.append("folding is not enough (" + ", ".join(f"collapse={kind!r} leaves {counts[kind]:,} nodes"
+                                                          for kind in kinds) + ")")
     ways.append("draw a smaller graph (fewer inputs, one sample)")
     ways.append("get the DOT text with draw(...).source")
     ways.append("pass max_nodes=None to wait for Graphviz anyway")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class Graph(graphviz.Digraph):
 
     node_count: int = 0  # nodes of the drawing (value boxes, ops, folded scopes)
     max_nodes: int | None = None
-    too_large_advice: str = ""
+    advise: Callable[[], str] | None = None  # what to do instead, worked out only when needed
 
     def __repr__(self) -> str:
         # No memory address: notebooks save this text, and it must not change between runs.
@@ -51,7 +51,8 @@ class Graph(graphviz.Digraph):
         if self.max_nodes is not None and self.node_count > self.max_nodes:
             raise GraphTooLargeError(
                 f"this drawing has {self.node_count:,} nodes, over the limit of {self.max_nodes:,} "
-                f"that Graphviz lays out in seconds (beyond it, minutes). {self.too_large_advice}")
+                f"that Graphviz lays out in seconds (beyond it, minutes). "
+                f"{self.advise() if self.advise is not None else ''}")
 
     def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: bool | int | None = None,

@@ -13,11 +13,12 @@ __all__ = ["Options", "Roots", "NumberFormat", "ROLE_COLOURS", "DEFAULT_MAX_NODE
 Roots = Union[Value, Sequence[Value]]
 NumberFormat = Union[str, Callable[[float], str]]
 
-# Measured with pygraphviz's dot on MLP-like graphs (2 shared cores): 475 nodes take
-# 0.5 s, 1,000 nodes 3 s, 1,450-1,650 nodes 9-21 s (scope clusters cost the most), and
-# beyond 2,400 nodes 1.5-3 minutes: time grows about as the cube of the size. Above
-# this limit a drawing is folded (collapse="auto") or refused with advice.
-DEFAULT_MAX_NODES = 1500
+# Measured with pygraphviz's dot, SVG and PNG from one layout, on 2 cores shared with other
+# jobs (unfolded MLPs with their scope clusters, the slowest kind): 263 nodes 1.0 s, 419 nodes
+# 1.4 s, 543 nodes 2.9 s, 683 nodes 2.3 s, 919 nodes 4.5 s; earlier 1,450-1,650 nodes took
+# 9-21 s and 2,400 minutes. Under 800 nodes a drawing stays within about 4 s; above it, it
+# is folded (collapse="auto") or refused with advice that works.
+DEFAULT_MAX_NODES = 800
 
 ROLE_COLOURS = {
     "input": "#cfe3f7",         # blue: the data you feed in
@@ -61,12 +62,12 @@ class Options:
         return Options(**values)
 
     @classmethod
-    def checked(cls, *, rankdir: str = "LR", number_format: NumberFormat = ".4g",
+    def checked(cls, *, rankdir: str = "auto", number_format: NumberFormat = ".4g",
                 local_grads: bool | None = None, collapse: str | None = "auto",
                 step: int | None = None, fold_constants: bool = True, legend: bool = True,
                 max_nodes: int | None = DEFAULT_MAX_NODES) -> Options:
-        if rankdir not in ("LR", "TB"):
-            raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
+        if rankdir not in ("LR", "TB", "auto"):
+            raise ValueError(f"rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
         for name, flag in (("local_grads", local_grads), ("fold_constants", fold_constants),
                            ("legend", legend)):
             if flag is not None and not isinstance(flag, bool):
