@@ -62,29 +62,19 @@ def execute(path: Path) -> float:
 def _without_machine_noise(output: dict) -> dict | None:
     """The output minus what a reader without a kernel cannot use, or ``None``.
 
-    * Graphviz prints a Fontconfig warning on some systems: it says nothing about the
-      course and differs between machines.
-    * A widget (a slider, ``nn.fit``'s tqdm bar) is saved as a placeholder whose
-      text is its *first* state ("0%"); the bar is gone once training ends, and the
-      slider's frames are shown as static images next to it.
+    A widget (``nn.fit``'s tqdm bar) is saved as a placeholder whose text is its *first*
+    state ("0%"); the bar is gone once training ends. Everything else is kept, stderr
+    included: a warning there is a bug to cure, and the notebook must show it.
 
     Example:
-        >>> _without_machine_noise({"output_type": "stream", "name": "stderr",
-        ...                         "text": 'Fontconfig warning: "x.conf", line 6\\n'}) is None
-        True
         >>> _without_machine_noise({"output_type": "display_data", "metadata": {}, "data": {
         ...     "application/vnd.jupyter.widget-view+json": {}, "text/plain": "fit: 0%"}}) is None
         True
+        >>> _without_machine_noise({"output_type": "stream", "name": "stderr", "text": "warning"})
+        {'output_type': 'stream', 'name': 'stderr', 'text': 'warning'}
     """
     if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
         return None
-    if output.get("output_type") != "stream" or output.get("name") != "stderr":
-        return output
-    lines = [line for line in output["text"].splitlines(keepends=True)
-             if not line.startswith("Fontconfig warning")]
-    if not lines:
-        return None
-    output["text"] = "".join(lines)
     return output
 
 

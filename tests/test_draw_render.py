@@ -266,7 +266,7 @@ def test_rendering_prints_nothing_on_stderr(tmp_path):
     assert run.stderr == ""
     png = (tmp_path / "big.png").read_bytes()
     width, height = struct.unpack(">II", png[16:24])
-    assert max(width, height) <= 4000  # sized as a fallback picture, within Cairo's limits
+    assert max(width, height) <= 2400  # sized as a fallback picture, well within Cairo's limits
 
 
 @needs_pygraphviz

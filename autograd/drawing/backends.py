@@ -108,7 +108,7 @@ def layout_formats(source: str, formats: Sequence[str], backend: str | None = No
 # side, which also keeps Cairo under its 32,767-pixel limit (beyond it Graphviz prints
 # "graph is too large for cairo-renderer bitmaps" and scales anyway).
 PNG_DPI = 96
-PNG_MAX_INCHES = 4000 / PNG_DPI
+PNG_MAX_INCHES = 2400 / PNG_DPI
 _PNG_ATTRIBUTES = {"dpi": str(PNG_DPI), "size": f"{PNG_MAX_INCHES:.3f},{PNG_MAX_INCHES:.3f}"}
 
 
