@@ -42,9 +42,9 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
         raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
     if not weights:
         raise ValueError("dot needs at least one weight and one input")
-    operands = ops.DotOperands([as_value(v) for v in weights], [as_value(v) for v in inputs],
-                               None if bias is None else as_value(bias))
-    return apply_nary(ops.DOT, operands.pack(), bias is not None)
+    operands = ops.DotOperands.pack([as_value(v) for v in weights], [as_value(v) for v in inputs],
+                                    None if bias is None else as_value(bias))
+    return apply_nary(ops.DOT, operands, bias is not None)
 
 
 def logsumexp(values: Iterable[Operand]) -> Value:

@@ -32,7 +32,7 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value 
         >>> weighted_sum([Value(2.0)], [Value(3.0)], Value(1.0)).data
         7.0
     """
-    return apply_nary(DOT, DotOperands(weights, inputs, bias).pack(), bias is not None)
+    return apply_nary(DOT, DotOperands.pack(weights, inputs, bias), bias is not None)
 
 
 def positive_int(what: str, n: Any) -> int:

@@ -26,7 +26,7 @@ def operands(draw):
     weights = draw(st.lists(finite, min_size=n, max_size=n))
     inputs = draw(st.lists(finite, min_size=n, max_size=n))
     bias = draw(finite) if has_bias else None
-    return DotOperands(weights, inputs, bias), has_bias
+    return (weights, inputs, bias), has_bias
 
 
 def test_dot_is_declared_bilinear():
@@ -37,23 +37,23 @@ def test_dot_is_declared_bilinear():
 @given(case=operands())
 def test_a_bilinear_declaration_matches_the_ops_forward_and_local_grads(name, case):
     op = OPS[name]
-    parts, has_bias = case
-    xs = list(parts.pack())
-    assert op.bilinear(xs, has_bias) == (parts.weights, parts.inputs, parts.bias)
+    (weights, inputs, bias), has_bias = case
+    xs = list(DotOperands.pack(weights, inputs, bias))
+    assert op.bilinear(xs, has_bias) == (weights, inputs, bias)
     out = op.forward(FLOAT_MATH, xs, has_bias)
-    products = [w * x for w, x in zip(parts.weights, parts.inputs)] + ([parts.bias] if has_bias else [])
+    products = [w * x for w, x in zip(weights, inputs)] + ([bias] if has_bias else [])
     assert math.isclose(out, math.fsum(products), rel_tol=1e-12, abs_tol=1e-9)
     local = op.local_grads(FLOAT_MATH, xs, out, has_bias)
-    expected = DotOperands(parts.inputs, parts.weights, 1.0 if has_bias else None).pack()
+    expected = (*inputs, *weights, 1.0) if has_bias else (*inputs, *weights)
     assert tuple(local) == expected  # d/dw_i = x_i, d/dx_i = w_i, d/db = 1, exactly
 
 
 @given(case=operands())
 def test_dot_operands_split_and_pack_are_inverse(case):
-    parts, has_bias = case
-    packed = parts.pack()
-    assert len(packed) == 2 * len(parts.weights) + has_bias
-    assert DotOperands.split(packed, has_bias).pack() == packed
+    (weights, inputs, bias), has_bias = case
+    packed = DotOperands.pack(weights, inputs, bias)
+    assert len(packed) == 2 * len(weights) + has_bias
+    assert DotOperands.pack(*DotOperands.split(packed, has_bias)) == packed
 
 
 def test_autograd_dot_stores_its_operands_in_the_declared_layout():
