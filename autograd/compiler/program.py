@@ -42,6 +42,7 @@ from .views import BATCHED, SHARED
 __all__ = ["Program", "Place", "BATCHED", "SHARED"]
 
 GroupKey = StopKey | OpKey | LayerKey | DotKey
+Buckets = dict[tuple[type, GroupKey, int], list[Instruction]]  # by key type, key and result space
 
 
 class Place(NamedTuple):
@@ -73,11 +74,12 @@ class Program:
         self._leaf_places = {INPUT: Place(BATCHED, 0), PARAM: Place(SHARED, 0),
                              FROZEN: Place(SHARED, self.n_params), CONST: Place(SHARED, self.const_start)}
         self._temp_places = [Place(BATCHED, 0)] * len(tape)  # set as groups are laid out
+        self._operand_slots: dict[int, tuple[int, ...]] = {}  # per instruction, until its group is made
         self._next_slot = {BATCHED: self.n_inputs, SHARED: self.const_start + len(tape.constants)}
         self.groups: list[Group] = []
         for level, instructions in self._levels():
-            for (_, key), members in self._buckets(instructions).items():
-                self.groups.append(self._lay_out(key, level, members))
+            for (_, key, space), members in self._buckets(instructions).items():
+                self.groups.append(self._lay_out(key, level, space, members))
         self.n_batched = self._next_slot[BATCHED]
         self.n_shared = self._next_slot[SHARED]
         self.output_places = [self.place(r) for r in tape.outputs]
@@ -86,10 +88,15 @@ class Program:
 
     def place(self, ref: Ref) -> Place:
         """Where an operand lives (a temporary's place is known once its group is laid out)."""
+        return Place(*self._where(ref))
+
+    def _where(self, ref: Ref) -> tuple[int, int]:
+        # place() as a plain tuple: called once per operand (100,000 for the course's
+        # 1000-100-10 net), where making a Place each time doubled the layout's time
         if ref.kind == TEMP:
             return self._temp_places[ref.index]
         space, start = self._leaf_places[ref.kind]
-        return Place(space, start + ref.index)
+        return space, start + ref.index
 
     def _levels(self) -> list[tuple[int, list[Instruction]]]:
         """The instructions by level, lowest first."""
@@ -101,12 +108,16 @@ class Program:
             by_level.setdefault(deepest + 1, []).append(ins)
         return sorted(by_level.items())
 
-    def _buckets(self, instructions: list[Instruction]) -> dict[tuple[type, GroupKey], list[Instruction]]:
-        """One level's instructions by the group they can share."""
-        buckets: dict[tuple[type, GroupKey], list[Instruction]] = {}
+    def _buckets(self, instructions: list[Instruction]) -> Buckets:
+        """One level's instructions by the group they can share (and the space of its results)."""
+        buckets: Buckets = {}
+        where = self._where
         for ins in instructions:
-            key = self._key(ins, tuple(self.place(r).space for r in ins.operands))
-            buckets.setdefault((type(key), key), []).append(ins)
+            spaces, slots = zip(*[where(r) for r in ins.operands])
+            self._operand_slots[ins.target] = slots
+            key = self._key(ins, spaces)
+            space = BATCHED if BATCHED in spaces else SHARED
+            buckets.setdefault((type(key), key, space), []).append(ins)
         return buckets
 
     @staticmethod
@@ -119,18 +130,18 @@ class Program:
             weights, inputs, bias = split(spaces, ins.arg)
             shared_weights = set(weights) == {SHARED} and bias in (None, SHARED)
             if shared_weights and set(inputs) == {BATCHED}:
-                return LayerKey(bias is not None, split(ins.operands, ins.arg).inputs)
+                _, operand_inputs, _ = split(ins.operands, ins.arg)
+                return LayerKey(bias is not None, operand_inputs)
             if len(set(weights)) == 1 and len(set(inputs)) == 1:
                 return DotKey(bias is not None, len(weights), weights[0], inputs[0], bias)
         return OpKey(ins.op.name, ins.arg, spaces)
 
-    def _lay_out(self, key: GroupKey, level: int, members: list[Instruction]) -> Group:
-        """Give a bucket's results consecutive slots, and make its group."""
-        members = sorted(members, key=lambda ins: self.place(ins.operands[0]))
-        space = BATCHED if any(self.place(r).space == BATCHED for r in members[0].operands) else SHARED
+    def _lay_out(self, key: GroupKey, level: int, space: int, members: list[Instruction]) -> Group:
+        """Give a bucket's results consecutive slots in ``space``, and make its group."""
+        members = sorted(members, key=lambda ins: self._where(ins.operands[0]))
         start = self._next_slot[space]
         self._next_slot[space] += len(members)
-        slots = np.array([[self.place(r).slot for r in ins.operands] for ins in members], dtype=np.int64)
+        slots = np.array([self._operand_slots.pop(ins.target) for ins in members], dtype=np.int64)
         for offset, ins in enumerate(members):
             self._temp_places[ins.target] = Place(space, start + offset)
         return key.build(level, members, space, start, slots)

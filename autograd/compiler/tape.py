@@ -92,16 +92,18 @@ class _Slots:
         self.refs: dict[Value, Ref] = {leaf: Ref(INPUT, i) for i, leaf in enumerate(input_leaves)}
         self.automatic = params is None  # every captured leaf that is not a Constant is a parameter
         self.params = [] if params is None else list(params)
-        self.refs.update((p, Ref(PARAM, i)) for i, p in enumerate(self.params))
+        for i, p in enumerate(self.params):
+            self.refs[p] = Ref(PARAM, i)
         self.frozen: list[Value] = []
         self.constants: list[float] = []
         self._constant_refs: dict[Any, Ref] = {}
 
     def ref(self, node: Value) -> Ref:
         """The slot of a node already met, else a new slot for a leaf met for the first time."""
-        ref = self.refs.get(node)
-        if ref is not None:
-            return ref
+        return self.refs.get(node) or self.new_leaf(node)
+
+    def new_leaf(self, node: Value) -> Ref:
+        """A slot for a leaf met for the first time."""
         if isinstance(node, Constant):  # bake its number in (equal numbers share a slot)
             number = node._data
             key = number if number != 0.0 else repr(number)  # keep 0.0 and -0.0 apart
@@ -171,11 +173,12 @@ class Tape:
         parameter, in order of first use.
         """
         slots = _Slots(input_leaves, params)
+        known, new_leaf = slots.refs.get, slots.new_leaf
         instructions: list[Instruction] = []
         for node in graph_order(outputs, detached):
             source = detached.get(node)
             operands = (source,) if source is not None else parents_of(node)
-            refs = tuple(slots.ref(operand) for operand in operands)
+            refs = tuple([known(operand) or new_leaf(operand) for operand in operands])
             target = len(instructions)
             if source is not None:
                 instructions.append(Instruction(target, None, refs, None, node._scope))
