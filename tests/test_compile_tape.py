@@ -221,6 +221,55 @@ def test_bad_parameter_arrays_and_seeds_are_named(compiled):
         compiled.set_parameters([[1.0]])
 
 
+def test_nan_parameters_and_seeds_raise_instead_of_giving_nan(compiled):
+    batch = (np.ones((2, 2)), np.ones(2))
+    with pytest.raises(ValueError, match=r"parameter 0 \(unlabelled\) is NaN"):
+        compiled(*batch, params=np.array([np.nan]))
+    with pytest.raises(ValueError, match="parameter 0 .* is NaN"):
+        compiled.value_and_grad(*batch, params=[float("nan")])
+    compiled.params[0]._data = float("nan")  # as a careless in-place update could leave it
+    with pytest.raises(ValueError, match="parameter 0 .* is NaN"):
+        compiled(*batch)
+    compiled.params[0]._data = 0.5
+    for seed, word in [(float("nan"), "NaN"), (np.array([1.0, np.inf]), "inf")]:
+        with pytest.raises(ValueError, match=f"output_grad must be finite, got {word}"):
+            compiled.value_and_grad(*batch, output_grad=seed)
+
+
+def test_a_nan_frozen_leaf_is_named():
+    w, frozen = Parameter(1.0, "w"), Parameter(2.0, "f")
+    f = autograd.compile(lambda x: w * x + frozen, (0.0,), params=[w])
+    frozen._data = float("nan")
+    with pytest.raises(ValueError, match=r"frozen leaf 0 \(f\) is NaN"):
+        f(np.ones(2))
+
+
+def test_set_parameters_checks_everything_before_changing_anything():
+    w, b = Parameter(1.0), Parameter(2.0)
+    f = autograd.compile(lambda x: w * x + b, (0.0,))
+    for bad, error in [([5.0, float("nan")], ValueError), ([5.0], ValueError),
+                       ([5.0, "a"], TypeError), ([[5.0], [6.0, 7.0]], ValueError)]:
+        with pytest.raises(error):
+            f.set_parameters(bad)
+        assert (w.data, b.data) == (1.0, 2.0)
+    f.set_parameters(np.array([5.0, 6.0]))
+    assert (w.data, b.data) == (5.0, 6.0)
+
+
+def test_buffers_are_kept_for_a_few_recent_batch_sizes_only():
+    from autograd.compiler.run import BoundCache
+
+    f = autograd.compile(lambda x: x * 2.0, (0.0,))
+    for size in range(1, 20):
+        assert f(np.ones(size)).tolist() == [2.0] * size
+    assert f._bound.batch_sizes() == [16, 17, 18, 19]
+    f(np.ones(17))  # used again: now the most recent
+    assert f._bound.batch_sizes() == [16, 18, 19, 17]
+    small = BoundCache(f.program, "float64", budget=10_000)  # about 300 rows of this program
+    small.get(10), small.get(20), small.get(1000)
+    assert small.batch_sizes() == [1000]  # the one in use stays, even over the budget
+
+
 def test_lists_are_accepted_as_batches(compiled):
     assert compiled([[1.0, 2.0], [0.0, 0.0]], [1.0, 0.0]).tolist() == [0.5, 0.0]
 

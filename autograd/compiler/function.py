@@ -16,13 +16,10 @@ import numpy as np
 from ..value import Value
 from .numpy_math import RAISE_ON_DOMAIN_ERRORS, NumpyMath
 from .program import Program
-from .run import BoundProgram
+from .run import BoundCache, BoundProgram
 from .tape import Tape, count
 
 __all__ = ["CompiledFunction", "TapeGradients", "as_number_array"]
-
-_CACHED_BATCH_SIZES = 8
-
 
 class TapeGradients(NamedTuple):
     """What :meth:`CompiledFunction.value_and_grad` returns.
@@ -52,7 +49,10 @@ class CompiledFunction:
 
     ``compiled(*batch)`` returns the outputs; :meth:`value_and_grad` also runs the
     backward pass. The compiled function reuses its buffers between calls, so one
-    instance should not be called from two threads at once.
+    instance should not be called from two threads at once. It keeps buffers for
+    the 4 most recently used batch sizes (fewer when they hold over 256 MB together):
+    a training loop's batch size, its last partial batch and an evaluation size stay
+    ready, and a function called with ever new sizes does not grow without bound.
     """
 
     def __init__(self, tape: Tape, math: NumpyMath) -> None:
@@ -63,7 +63,7 @@ class CompiledFunction:
         self.input_names = tape.input_names
         self.input_shapes = tape.input_shapes
         self.output_shape = tape.output_shape
-        self._bound: dict[int, BoundProgram] = {}
+        self._bound = BoundCache(self.program, self.dtype)
         self._input_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
 
     def __repr__(self) -> str:
@@ -93,18 +93,33 @@ class CompiledFunction:
             >>> f = autograd.compile(lambda x: w * x, (1.0,)); f.set_parameters([2.0]); w.data
             2.0
         """
-        values = self._check_param_array(values)
-        for p, v in zip(self.params, values.tolist()):
-            p.data = v
+        checked = self._check_param_array(values).tolist()  # every check first: a refusal changes nothing
+        for p, number in zip(self.params, checked):
+            p.data = number
 
     def _check_param_array(self, values: Any) -> np.ndarray:
-        array = np.asarray(values)
+        """``values`` as an array of one number per parameter, none of them NaN."""
+        try:
+            array = np.asarray(values)
+        except ValueError:
+            raise ValueError(f"params must be an array of {len(self.params)} numbers, got a ragged "
+                             "sequence") from None
         if array.shape != (len(self.params),):
             raise ValueError(f"params must be an array of {len(self.params)} numbers (one per "
                              f"parameter), got shape {array.shape}")
         if array.dtype.kind not in "biuf":
             raise TypeError(f"params must be numbers, got dtype {array.dtype}")
+        self._refuse_nan_parameters(array)
         return array
+
+    def _refuse_nan_parameters(self, values: np.ndarray) -> None:
+        """A NaN parameter would make every output NaN: name the first one instead."""
+        if values.dtype.kind == "f" and _has_nan(values):
+            i = int(np.flatnonzero(np.isnan(values))[0])
+            leaves = [*self.params, *self.tape.frozen]
+            what = "parameter" if i < len(self.params) else "frozen leaf"
+            raise ValueError(f"{what} {i if i < len(self.params) else i - len(self.params)} "
+                             f"({leaves[i].label or 'unlabelled'}) is NaN")
 
     # -- running it ---------------------------------------------------------------
     def __call__(self, *inputs: Any, params: Any = None) -> np.ndarray:
@@ -173,6 +188,8 @@ class CompiledFunction:
             except ValueError:
                 raise ValueError(f"output_grad of shape {given.shape} does not broadcast to the "
                                  f"outputs' shape {(batch,) + self.output_shape}") from None
+        if not np.isfinite(seed).all():
+            raise ValueError(f"output_grad must be finite, got {'NaN' if np.isnan(seed).any() else 'inf'}")
         bound.backward(seed, wrt_inputs)
 
     def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
@@ -184,7 +201,7 @@ class CompiledFunction:
         Runs under the tape's errstate: a number too large for the dtype raises.
         """
         arrays, batch = self._check_inputs(inputs)
-        bound = self._bound_for(batch)
+        bound = self._bound.get(batch)
         what = "the inputs"
         try:
             rows = self._input_rows
@@ -213,15 +230,7 @@ class CompiledFunction:
         frozen = self.tape.frozen
         if frozen:
             shared_values[n:n + len(frozen)] = [f._data for f in frozen]
-
-    def _bound_for(self, batch: int) -> BoundProgram:
-        """The bound program for a batch size: the most recent sizes are kept (see __init__)."""
-        bound = self._bound.get(batch)
-        if bound is None:
-            if len(self._bound) >= _CACHED_BATCH_SIZES:
-                self._bound.pop(next(iter(self._bound)))
-            bound = self._bound[batch] = self.program.bind(batch, self.dtype)
-        return bound
+        self._refuse_nan_parameters(shared_values[:n + len(frozen)])
 
     def _check_inputs(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], int]:
         """The inputs as arrays of numbers with the traced shapes and one batch size, and that size."""

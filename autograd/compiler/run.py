@@ -25,7 +25,7 @@ from .views import BATCHED, SHARED, slot_target
 if TYPE_CHECKING:
     from .program import Program
 
-__all__ = ["BoundProgram", "BackwardPlan", "Seed"]
+__all__ = ["BoundProgram", "BackwardPlan", "Seed", "BoundCache"]
 
 _ARITHMETIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError)
 
@@ -75,6 +75,11 @@ class BoundProgram:
         self.arguments: list[np.ndarray | None] = [None] * (len(program.argument_rows) - 1)
         self.forward_steps = [group.bind_forward(self, i) for i, group in enumerate(program.groups)]
         self._backward_plans: dict[bool, BackwardPlan] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the value and gradient buffers."""
+        return sum(buffer.nbytes for buffer in (*self.values.values(), *self.grads.values()))
 
     def out_view(self, group: Group) -> np.ndarray:
         """The rows of a group's results."""
@@ -189,6 +194,43 @@ class BoundProgram:
         for argument in self.program.in_place:
             self.batched_values[rows[argument]:rows[argument + 1]] = self.arguments[argument].reshape(
                 self.batch_size, -1).T
+
+
+class BoundCache:
+    """The bound programs of the most recently used batch sizes, within a memory budget.
+
+    A compiled function called with many batch sizes must not keep a set of buffers
+    for each forever (8 sizes of 500,000 rows once held 4.2 GB). This keeps the
+    ``sizes`` most recently used, and drops the least recently used sooner while
+    the others hold more than ``budget`` bytes; the one just used always stays.
+
+    Example:
+        >>> import autograd
+        >>> f = autograd.compile(lambda x: x * 2.0, (0.0,))
+        >>> cache = BoundCache(f.program, "float64", sizes=2)
+        >>> [cache.get(n).batch_size for n in (1, 2, 3)], sorted(cache.batch_sizes())
+        ([1, 2, 3], [2, 3])
+    """
+
+    def __init__(self, program: Program, dtype: Any, sizes: int = 4, budget: int = 256 * 2**20) -> None:
+        self.program, self.dtype, self.sizes, self.budget = program, dtype, sizes, budget
+        self._bound: dict[int, BoundProgram] = {}  # least recently used first
+
+    def get(self, batch_size: int) -> BoundProgram:
+        """The bound program for a batch size, made (and older ones dropped) if needed."""
+        bound = self._bound.pop(batch_size, None)
+        if bound is None:
+            while len(self._bound) >= self.sizes:
+                self._bound.pop(next(iter(self._bound)))
+            bound = self.program.bind(batch_size, self.dtype)
+        self._bound[batch_size] = bound
+        while len(self._bound) > 1 and sum(b.nbytes for b in self._bound.values()) > self.budget:
+            self._bound.pop(next(iter(self._bound)))
+        return bound
+
+    def batch_sizes(self) -> list[int]:
+        """The batch sizes whose buffers are kept, least recently used first."""
+        return list(self._bound)
 
 
 def _locate_error(bound: BoundProgram, number: int, error: Exception, backward: bool) -> ValueError:
