@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from .errors import TracingError
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "tracing"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "tracing", "refuse_tracing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -172,3 +172,22 @@ class tracing(_StateChange):
 
     def _changed(self, state: RecordingState) -> RecordingState:
         return state._replace(grad_enabled=True, tracing=True, tracer=self.tracer)
+
+
+def refuse_tracing(reason: str) -> None:
+    """Raise :class:`~autograd.errors.TracingError` with ``reason`` if :func:`autograd.compile` is tracing.
+
+    For code whose result a tape cannot replay, such as a random draw (``nn.RReLU``
+    in training mode): a trace would freeze one draw into the tape for every call.
+
+    Example:
+        >>> from autograd.context import refuse_tracing, tracing
+        >>> refuse_tracing("a random draw")  # not tracing: nothing happens
+        >>> with tracing(tracer=None):
+        ...     refuse_tracing("a random draw")
+        Traceback (most recent call last):
+        ...
+        autograd.errors.TracingError: a random draw
+    """
+    if STATE.get().tracing:
+        raise TracingError(reason)

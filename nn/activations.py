@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import autograd
 from autograd import Parameter, Value
+from autograd.context import refuse_tracing
 
 from .activation_base import Activation, finite_option
 from .init import Seed, make_rng
@@ -179,6 +180,9 @@ class RReLU(Activation):
 
     def forward(self, x: Value) -> Value:
         if self.training:
+            refuse_tracing("RReLU in training mode draws a new random slope at every call, which "
+                           "a compiled tape would freeze into one: compile the model in eval mode "
+                           "(model.eval()), or train it eagerly")
             slope = self._rng.uniform(self.lower, self.upper)
         else:
             slope = (self.lower + self.upper) / 2.0

@@ -28,7 +28,7 @@ PACKAGES = ("autograd", "nn")
 
 # Older flat modules of the drawing and compiler layers, until they live in their folders.
 FLAT_DRAWING = {"autograd._graphviz_backend"}
-FLAT_COMPILER = {"autograd.tape"}
+FLAT_COMPILER: set[str] = set()
 
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
@@ -163,6 +163,26 @@ def test_core_modules_and_functions_stay_short(module):
             for node in _functions(ast.parse(source))
             if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, long
+
+
+COMPILER = sorted(module for module in MODULES if layer_of(module) == "compiler")
+
+
+@pytest.mark.parametrize("module", COMPILER)
+def test_compiler_modules_and_functions_stay_short(module):
+    assert module.startswith("autograd.compiler.") or module == "autograd.compiler"  # one folder
+    test_core_modules_and_functions_stay_short(module)
+
+
+def test_the_compiler_imports_no_private_name_of_the_core():
+    private = []
+    for module in COMPILER:
+        tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:  # from ..value import ...
+                private += [f"{module}: {node.module}.{alias.name}" for alias in node.names
+                            if alias.name.startswith("_")]
+    assert not private, private
 
 
 def test_the_import_reader_sees_relative_and_late_imports():

@@ -223,7 +223,7 @@ def test_bad_parameter_arrays_and_seeds_are_named(compiled):
 
 def test_nan_parameters_and_seeds_raise_instead_of_giving_nan(compiled):
     batch = (np.ones((2, 2)), np.ones(2))
-    with pytest.raises(ValueError, match=r"parameter 0 \(unlabelled\) is NaN"):
+    with pytest.raises(autograd.NonFiniteError, match=r"parameter 0 \(unlabelled\) is NaN"):
         compiled(*batch, params=np.array([np.nan]))
     with pytest.raises(ValueError, match="parameter 0 .* is NaN"):
         compiled.value_and_grad(*batch, params=[float("nan")])

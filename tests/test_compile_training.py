@@ -155,6 +155,17 @@ def test_random_activations_are_refused_while_training():
     assert model.training is False
 
 
+def test_tracing_a_random_activation_in_training_mode_is_refused():
+    # one frozen random slope would be replayed for every sample and step: refuse, naming it
+    model = nn.MLP(2, [3, 1], activation="rrelu", seed=0)
+    with pytest.raises(autograd.TracingError, match="RReLU in training mode draws a new random slope"):
+        autograd.compile(lambda x: model(x), ([0.0, 0.0],))
+    model.eval()
+    compiled = autograd.compile(lambda x: model(x), ([0.0, 0.0],))
+    np.testing.assert_allclose(compiled(np.array([[0.5, -1.0]]))[0], [v.data for v in model([0.5, -1.0])],
+                               rtol=1e-14)
+
+
 def test_compiled_model_matches_eager_predictions_and_follows_training():
     model = nn.MLP(4, [7, 3], activation="tanh", output_activation="identity", seed=2)
     forward = compile_model(model)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..errors import NonFiniteError
 from ..value import Value
 from .numpy_math import RAISE_ON_DOMAIN_ERRORS, NumpyMath
 from .program import Program
@@ -118,7 +119,7 @@ class CompiledFunction:
             i = int(np.flatnonzero(np.isnan(values))[0])
             leaves = [*self.params, *self.tape.frozen]
             what = "parameter" if i < len(self.params) else "frozen leaf"
-            raise ValueError(f"{what} {i if i < len(self.params) else i - len(self.params)} "
+            raise NonFiniteError(f"{what} {i if i < len(self.params) else i - len(self.params)} "
                              f"({leaves[i].label or 'unlabelled'}) is NaN")
 
     # -- running it ---------------------------------------------------------------
@@ -189,7 +190,7 @@ class CompiledFunction:
                 raise ValueError(f"output_grad of shape {given.shape} does not broadcast to the "
                                  f"outputs' shape {(batch,) + self.output_shape}") from None
         if not np.isfinite(seed).all():
-            raise ValueError(f"output_grad must be finite, got {'NaN' if np.isnan(seed).any() else 'inf'}")
+            raise NonFiniteError(f"output_grad must be finite, got {'NaN' if np.isnan(seed).any() else 'inf'}")
         bound.backward(seed, wrt_inputs)
 
     def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..ops import FLOAT_MATH
-from ..value import OverflowValueError, _forward_error
+from ..errors import OverflowValueError, forward_error
 from .groups import Group, PlannedScatter, Step
 from .numpy_math import NumpyMath
 from .scatter import ScatterPlan
@@ -252,9 +252,9 @@ def _locate_error(bound: BoundProgram, number: int, error: Exception, backward: 
                 elif out != out:
                     raise ValueError("NaN")
             except (ArithmeticError, ValueError) as failure:
-                described = _forward_error(op, inputs, ins.arg, failure)
+                described = forward_error(op, inputs, ins.arg, failure)  # the eager engine's words
                 text = f"compiled tape, {where} of t{ins.target} (sample {sample}): {described}"
-                return (OverflowValueError if isinstance(described, OverflowValueError) else ValueError)(text)
+                return type(described)(text) if isinstance(described, ValueError) else ValueError(text)
     name = "stop_gradient" if op is None else op.name
     targets = program.tape.names([Ref(TEMP, ins.target) for ins in group.members])
     kind = OverflowValueError if "overflow" in str(error) else ValueError
