@@ -190,7 +190,8 @@ class CompiledFunction:
                 raise ValueError(f"output_grad of shape {given.shape} does not broadcast to the "
                                  f"outputs' shape {(batch,) + self.output_shape}") from None
         if not np.isfinite(seed).all():
-            raise NonFiniteError(f"output_grad must be finite, got {'NaN' if np.isnan(seed).any() else 'inf'}")
+            found = "NaN" if np.isnan(seed).any() else "inf"
+            raise NonFiniteError(f"output_grad must be finite, got {found}")
         bound.backward(seed, wrt_inputs)
 
     def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
