@@ -98,7 +98,7 @@ def _layers_of(model: Module) -> list[Layer]:
                             f"(fully connected) layers have a torch.nn.Linear counterpart")
     if not model.layers:
         raise ValueError("to_torch: the Sequential is empty")
-    return list(model.layers)
+    return [layer for layer in model.layers if isinstance(layer, Layer)]
 
 
 def _torch_activation(layer: Layer, where: str, dtype: Any) -> Any:
@@ -144,14 +144,18 @@ def to_torch(model: Module, *, dtype: Any = None) -> torch.nn.Sequential:
           (1): Sigmoid()
         )
     """
-    torch = _torch()
+    _torch()  # without PyTorch: an ImportError that says how to install it
+    import torch  # typed from here on; `import nn` alone never imports it
+
     dtype = torch.float64 if dtype is None else dtype
     modules: list[Any] = []
     for i, layer in enumerate(_layers_of(model)):
-        linear = torch.nn.Linear(layer.nin, layer.nout, dtype=dtype)
+        biases = [n.b.data for n in layer.neurons if n.b is not None]  # none for bias=False
+        linear = torch.nn.Linear(layer.nin, layer.nout, bias=bool(biases), dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=dtype))
-            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=dtype))
+            if biases:
+                linear.bias.copy_(torch.tensor(biases, dtype=dtype))
         modules.append(linear)
         activation = _torch_activation(layer, f"layer {i}", dtype)
         if activation is not None:
@@ -214,9 +218,6 @@ def _plan(modules: Sequence[Any]) -> list[_Planned]:
     plan: list[_Planned] = []
     for position, module in enumerate(modules):
         if type(module) is torch.nn.Linear:
-            if module.bias is None:
-                raise ValueError(f"from_torch: module {position} is {_describe(module)}; every chainrule "
-                                 f"neuron has a bias (use bias=True)")
             if plan and plan[-1].linear.out_features != module.in_features:
                 raise ValueError(f"from_torch: module {position} takes {module.in_features} inputs but "
                                  f"the layer before it gives {plan[-1].linear.out_features}")
@@ -240,11 +241,11 @@ def _layer_from(planned: _Planned) -> Layer:
     spec = ("identity" if activation is None
             else _activation_spec(activation, planned.activation_position, linear.out_features))
     weights = linear.weight.detach().to(dtype=torch.float64).tolist()
-    biases = linear.bias.detach().to(dtype=torch.float64).tolist()
-    if not all(math.isfinite(v) for row in [*weights, biases] for v in row):
+    biases = None if linear.bias is None else linear.bias.detach().to(dtype=torch.float64).tolist()
+    if not all(math.isfinite(v) for row in [*weights, biases or []] for v in row):
         raise ValueError(f"from_torch: module {planned.position} has a weight or bias that is NaN or "
                          f"infinite")
-    layer = Layer.from_weights(weights, biases, activation=spec)
+    layer: Layer = Layer.from_weights(weights, biases, activation=spec)
     if spec == "prelu":
         slopes = activation.weight.detach().to(dtype=torch.float64).tolist()
         layer.load_state_dict({**layer.state_dict(), **{f"neurons.{j}.activation.slope": slope
@@ -255,7 +256,8 @@ def _layer_from(planned: _Planned) -> Layer:
 def from_torch(module: torch.nn.Module) -> Sequential:
     """The chainrule network of a ``torch.nn.Sequential`` of ``Linear`` layers and activations.
 
-    Each ``Linear`` (with a bias) becomes an :class:`nn.Layer` with the same weights,
+    Each ``Linear`` becomes an :class:`nn.Layer` with the same weights (``bias=False``
+    without a bias),
     taking the activation module after it (none, or ``Identity``, means a linear
     layer); supported activations are in :data:`TORCH_ACTIVATIONS`. Returns an
     :class:`nn.MLP` when every hidden layer has the same activation, else an
@@ -283,7 +285,7 @@ def from_torch(module: torch.nn.Module) -> Sequential:
     if type(module) is not torch.nn.Sequential:
         raise TypeError(f"from_torch takes a torch.nn.Sequential of Linear layers and activations, "
                         f"got {_describe(module)}")
-    plan = _plan(list(module))
+    plan = _plan(list(module.children()))
     layers = [_layer_from(planned) for planned in plan]  # all checked before any is built
     return _as_mlp(layers)
 
@@ -291,9 +293,11 @@ def from_torch(module: torch.nn.Module) -> Sequential:
 def _as_mlp(layers: list[Layer]) -> Sequential:
     """An MLP with the layers' weights when every hidden layer has the same activation."""
     specs = [layer.neurons[0].activation.spec() for layer in layers]
-    if any(spec != specs[0] for spec in specs[:-1]):
+    biased = {layer.neurons[0].b is not None for layer in layers}
+    if any(spec != specs[0] for spec in specs[:-1]) or len(biased) > 1:
         return Sequential(*layers)
-    model = MLP(layers[0].nin, [layer.nout for layer in layers], specs[0], specs[-1], init=0.0)
+    model = MLP(layers[0].nin, [layer.nout for layer in layers], specs[0], specs[-1], bias=biased.pop(),
+                init=0.0)
     model.load_state_dict({f"layers.{i}.{name}": value for i, layer in enumerate(layers)
                            for name, value in layer.state_dict().items()})
     return model

@@ -54,10 +54,11 @@ def chainrule_order(module, what: str = "data") -> list[float]:
     for i in linears:
         linear = modules[i]
         after = modules[i + 1] if i + 1 < len(modules) else None
-        weight, bias = getattr(linear.weight, what), getattr(linear.bias, what)
+        weight = getattr(linear.weight, what)
+        bias = None if linear.bias is None else getattr(linear.bias, what)
         slopes = getattr(after.weight, what) if isinstance(after, torch.nn.PReLU) else None
         for j in range(linear.out_features):
-            values += [*weight[j].tolist(), bias[j].item()]
+            values += [*weight[j].tolist(), *([] if bias is None else [bias[j].item()])]
             if slopes is not None:
                 values.append(slopes[j].item())
     return values
@@ -127,6 +128,17 @@ def test_a_layer_and_a_mixed_sequential_convert_both_ways():
     assert_same_network(mixed, module, batch("mixed", 5, 2), batch("mixed t", 5, 1))
     back = nn.from_torch(module)
     assert type(back) is nn.Sequential and back.state_dict() == mixed.state_dict()
+
+
+def test_layers_without_bias_both_ways():
+    model = nn.MLP(2, [3, 1], activation="tanh", bias=False, seed=7)
+    module = nn.to_torch(model)
+    assert [m.bias for m in module if isinstance(m, torch.nn.Linear)] == [None, None]
+    assert_same_network(model, module, batch("no bias", 4, 2), batch("no bias t", 4, 1))
+    back = nn.from_torch(module)
+    assert type(back) is nn.MLP and back.state_dict() == model.state_dict()
+    mixed = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    assert type(nn.from_torch(mixed)) is nn.Sequential
 
 
 def test_the_copy_is_independent_and_float32_on_request():
@@ -200,7 +212,6 @@ def refused_by_from_torch():
         (t.Sequential(t.Linear(2, 3), t.GELU()),
          "module 1 is GELU(approximate='none'), which chainrule does not"),
         (t.Sequential(t.Conv1d(1, 1, 2)), "module 0 is Conv1d(1, 1, kernel_size=(2,), stride=(1,))"),
-        (t.Sequential(t.Linear(2, 3, bias=False)), "every chainrule neuron has a bias"),
         (t.Sequential(t.ReLU(), t.Linear(2, 3)), "module 0 (ReLU()) comes before the first Linear"),
         (t.Sequential(t.Linear(2, 3), t.ReLU(), t.Tanh()),
          "module 2 (Tanh()) comes after another activation"),
