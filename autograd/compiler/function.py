@@ -18,6 +18,7 @@ from ..value import Value
 from .numpy_math import RAISE_ON_DOMAIN_ERRORS, NumpyMath
 from .program import Program
 from .run import BoundCache, BoundProgram
+from .scalar import ScalarReplay, replay_is_faster
 from .tape import Tape, count
 
 __all__ = ["CompiledFunction", "TapeGradients", "as_number_array"]
@@ -47,6 +48,10 @@ class CompiledFunction:
             (``print(compiled.program)``).
         params: the parameter Values, in the order of ``param_grads``.
         dtype: the working precision.
+        scalar_replay: for a small float64 tape, the :class:`~autograd.compiler.scalar.ScalarReplay`
+            that runs a batch of one sample on Python floats - the op table's float
+            rules, the eager engine's numbers - where NumPy would pay a call per group
+            for arrays of one number (None: one sample runs on the program too).
 
     ``compiled(*batch)`` returns the outputs; :meth:`value_and_grad` also runs the
     backward pass. The compiled function reuses its buffers between calls, so one
@@ -65,6 +70,9 @@ class CompiledFunction:
         self.input_shapes = tape.input_shapes
         self.output_shape = tape.output_shape
         self._bound = BoundCache(self.program, self.dtype)
+        replay = ScalarReplay(tape) if self.dtype == np.float64 else None
+        # one sample runs on floats where that is faster than NumPy on arrays of one number
+        self.scalar_replay = replay if replay is not None and replay_is_faster(replay, self.program) else None
         self._input_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
 
     def __repr__(self) -> str:
@@ -74,19 +82,38 @@ class CompiledFunction:
                 f"{count(len(self.params), 'parameter')}, {self.dtype.name}>")
 
     # -- parameters ---------------------------------------------------------------
-    def parameter_array(self) -> np.ndarray:
-        """The parameters' current data as a new array (in ``params`` order).
+    def parameter_array(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The parameters' current data (in ``params`` order): a new array, or written into ``out``.
+
+        A training loop keeps the parameters in this array while it trains: it passes
+        the array as ``params=`` at every step, updates it in place, and writes it
+        back into the parameter Values once, with :meth:`set_parameters` (no
+        per-step conversion between Values and arrays).
 
         Example:
-            >>> import autograd
-            >>> w = autograd.Parameter(0.5)
-            >>> autograd.compile(lambda x: w * x, (1.0,)).parameter_array()
-            array([0.5])
+            >>> import numpy as np, autograd
+            >>> w, b = autograd.Parameter(0.5), autograd.Parameter(0.0)
+            >>> f = autograd.compile(lambda x, y: (w * x + b - y) ** 2, (0.0, 0.0))
+            >>> theta = f.parameter_array()
+            >>> x, y = np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 7.0])  # y = 2x + 1
+            >>> for _ in range(2000):
+            ...     theta -= 0.05 * f.value_and_grad(x, y, params=theta, output_grad=1 / 3).param_grads
+            >>> f.set_parameters(theta)
+            >>> round(w.data, 6), round(b.data, 6)
+            (2.0, 1.0)
         """
-        return np.array([p._data for p in self.params], dtype=self.dtype)
+        if out is None:
+            return np.array([p._data for p in self.params], dtype=self.dtype)
+        if not isinstance(out, np.ndarray) or out.shape != (len(self.params),):
+            raise ValueError(f"out must be an array of shape ({len(self.params)},), got "
+                             f"{getattr(out, 'shape', type(out).__name__)}")
+        out[...] = [p._data for p in self.params]
+        return out
 
     def set_parameters(self, values: Any) -> None:
         """Write an array of parameter values back into the parameter Values' ``.data``.
+
+        Every value is checked (shape, numbers, no NaN) before any parameter changes.
 
         Example:
             >>> import autograd
@@ -120,7 +147,7 @@ class CompiledFunction:
             leaves = [*self.params, *self.tape.frozen]
             what = "parameter" if i < len(self.params) else "frozen leaf"
             raise NonFiniteError(f"{what} {i if i < len(self.params) else i - len(self.params)} "
-                             f"({leaves[i].label or 'unlabelled'}) is NaN")
+                                 f"({leaves[i].label or 'unlabelled'}) is NaN")
 
     # -- running it ---------------------------------------------------------------
     def __call__(self, *inputs: Any, params: Any = None) -> np.ndarray:
@@ -133,7 +160,12 @@ class CompiledFunction:
             array([1., 4., 9.])
         """
         with np.errstate(**RAISE_ON_DOMAIN_ERRORS):
-            bound = self._load(inputs, params)
+            arrays, batch = self._check_inputs(inputs)
+            if batch == 1 and self.scalar_replay is not None:
+                result = self._replay(arrays, params, None, False)
+                if result is not None:
+                    return result.outputs
+            bound = self._load(arrays, batch, params)
             bound.forward()
         return self._shape_outputs(bound)
 
@@ -160,11 +192,15 @@ class CompiledFunction:
             (array([2.5]), (array([3., 6.]),))
         """
         with np.errstate(**RAISE_ON_DOMAIN_ERRORS):  # once for the whole call
-            bound = self._load(inputs, params)
+            arrays, batch = self._check_inputs(inputs)
+            if batch == 1 and self.scalar_replay is not None:
+                result = self._replay(arrays, params, self._seed(output_grad, 1), wrt_inputs)
+                if result is not None:
+                    return result
+            bound = self._load(arrays, batch, params)
             bound.forward()
-            self._backward(bound, output_grad, wrt_inputs)
+            bound.backward(self._seed(output_grad, batch), wrt_inputs)
         outputs = self._shape_outputs(bound)
-        batch = bound.batch_size
         param_grads = bound.shared_grads[:len(self.params)].copy()
         input_grads = None
         if wrt_inputs:
@@ -174,14 +210,16 @@ class CompiledFunction:
                 for i, shape in enumerate(self.input_shapes))
         return TapeGradients(outputs, param_grads, input_grads)
 
-    def _backward(self, bound: BoundProgram, output_grad: Any, wrt_inputs: bool) -> None:
-        """Check ``output_grad`` and run the backward pass with it as the outputs' seeds."""
-        batch = bound.batch_size
+    def _seed(self, output_grad: Any, batch: int) -> float | np.ndarray:
+        """``output_grad`` checked: one number for every seed, or a (batch, n_outputs) array."""
         n_outputs = len(self.tape.outputs)
         if output_grad is None:
             seed: Any = 1.0
         elif isinstance(output_grad, numbers.Real) and not isinstance(output_grad, bool):
             seed = float(output_grad)
+        elif (isinstance(output_grad, np.ndarray) and output_grad.dtype == self.dtype
+              and output_grad.shape == (batch,) + self.output_shape):
+            seed = output_grad.reshape(batch, n_outputs)  # a training loop's seeds: no broadcast needed
         else:
             given = np.asarray(output_grad, dtype=self.dtype)
             try:
@@ -192,17 +230,43 @@ class CompiledFunction:
         if not np.isfinite(seed).all():
             found = "NaN" if np.isnan(seed).any() else "inf"
             raise NonFiniteError(f"output_grad must be finite, got {found}")
-        bound.backward(seed, wrt_inputs)
+        return seed
+
+    def _replay(self, arrays: list[np.ndarray], params: Any, seed: float | np.ndarray | None,
+                wrt_inputs: bool) -> TapeGradients | None:
+        """One sample on the scalar replay (None: it gave up; run the program for the error)."""
+        assert self.scalar_replay is not None
+        if params is None:
+            values = [p._data for p in self.params]
+        else:
+            values = self._check_param_array(params).tolist()
+        values += [f._data for f in self.tape.frozen]
+        if any(v != v for v in values):  # NaN
+            self._refuse_nan_parameters(np.array(values))
+        inputs = np.concatenate([a.reshape(-1) for a in arrays]).astype(np.float64).tolist() if arrays else []
+        n_params, n_outputs = len(self.params), len(self.tape.outputs)
+        seeds = None if seed is None else (
+            [seed] * n_outputs if isinstance(seed, float) else seed.reshape(-1).tolist())
+        found = self.scalar_replay.run(inputs, values[:n_params], values[n_params:], seeds, wrt_inputs)
+        if found is None:
+            return None
+        outputs = np.array(found.outputs).reshape((1,) + self.output_shape)
+        input_grads = None
+        if found.input_grads is not None:
+            rows = self._input_rows
+            input_grads = tuple(np.array(found.input_grads[rows[i]:rows[i + 1]]).reshape((1,) + shape)
+                                for i, shape in enumerate(self.input_shapes))
+        param_grads = np.array(found.param_grads if found.param_grads is not None else [], dtype=np.float64)
+        return TapeGradients(outputs, param_grads, input_grads)
 
     def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
         return bound.outputs().reshape((bound.batch_size,) + self.output_shape)
 
-    def _load(self, inputs: Sequence[Any], params: Any) -> BoundProgram:
-        """Check the batch, and put it and the parameters into a bound program's buffers.
+    def _load(self, arrays: list[np.ndarray], batch: int, params: Any) -> BoundProgram:
+        """Put a checked batch and the parameters into a bound program's buffers.
 
         Runs under the tape's errstate: a number too large for the dtype raises.
         """
-        arrays, batch = self._check_inputs(inputs)
         bound = self._bound.get(batch)
         what = "the inputs"
         try:
