@@ -214,7 +214,7 @@ class CompiledFunction:
         """``output_grad`` checked: one number for every seed, or a (batch, n_outputs) array."""
         n_outputs = len(self.tape.outputs)
         if output_grad is None:
-            seed: Any = 1.0
+            seed: float | np.ndarray = 1.0
         elif isinstance(output_grad, numbers.Real) and not isinstance(output_grad, bool):
             seed = float(output_grad)
         elif (isinstance(output_grad, np.ndarray) and output_grad.dtype == self.dtype

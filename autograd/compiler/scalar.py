@@ -114,6 +114,7 @@ class ScalarReplay:
         for slot, seed in zip(self.outputs, seeds):
             grads[slot] += seed
         for (op, arg, operands, target), wanted in self._backward_steps[wrt_inputs]:
+            assert op is not None  # a stop_gradient step never needs a gradient
             g = grads[target]
             xs = [values[i] for i in operands]
             local = op.local_grads(FLOAT_MATH, xs, values[target], arg)
