@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import gc
+import math
+import numbers
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,6 +135,8 @@ class BatchStep:
     def __init__(self, model: Module, loss: LossSpec, l2: float = 0.0, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not (math.isfinite(l2) and l2 >= 0):
+            raise ValueError(f"l2 must be a finite number >= 0 (the strength of the L2 penalty), got {l2!r}")
         self.model = model
         self.loss = resolve_loss(loss)
         self.l2 = float(l2)

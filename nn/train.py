@@ -98,11 +98,9 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
         compiled: ``"auto"`` (default) traces the model and loss once and trains on
             a compiled tape (:class:`nn.compiled.CompiledLossAndGrad`) when they
             trace cleanly, and eagerly when they do not (an RReLU in training mode,
-            a recurrent net, Python branching on the numbers) or where the tape
-            would be slower (a graph of a few dozen nodes, one sample at a time:
-            see :meth:`~nn.compiled.CompiledLossAndGrad.faster_than_eager`);
-            ``True`` insists on the tape (and raises why not), ``False`` trains
-            eagerly, node by node.
+            a recurrent net, Python branching on the numbers) or where the tape is
+            slower (:meth:`~nn.compiled.CompiledLossAndGrad.faster_than_eager`);
+            ``True`` insists on the tape (raising why not), ``False`` is eager.
             Either way the history, progress bar, callbacks and trained parameters
             are the same (to rounding). ``history.engine`` says which ran; when
             ``"auto"`` falls back, ``history.note`` says why, and so does one line
@@ -121,16 +119,17 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
     """
     loss_fn = resolve_loss(loss)
     rows, targets = check_data(model, X, Y, loss_fn)
-    batch_size = _check_schedule(len(rows), epochs, batch_size, tol)
+    batch_size = _check_schedule(len(rows), epochs, batch_size, tol, callback)
     optimizer = _check_optimizer(model, optimizer, lr)
+    rng = make_rng(seed)
     model.train()
     step, note = _make_step(model, loss_fn, l2, reduction, compiled, rows, targets, batch_size)
     history = History(accuracy=[] if loss_fn.classifier else None, engine=step.engine, note=note)
     bar = _progress_bar(epochs, progress, note)
     try:
         with step.training(rows, targets, optimizer):
-            _run_epochs(step, history, len(rows), epochs, batch_size, make_rng(seed) if shuffle else None,
-                        tol, callback, bar)
+            _run_epochs(step, history, len(rows), epochs, batch_size, rng if shuffle else None, tol,
+                        callback, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -186,23 +185,31 @@ def _make_step(model: Module, loss: Any, l2: float, reduction: str, compiled: bo
 
 
 def _check_optimizer(model: Module, optimizer: Any, lr: Any) -> Optimizer:
-    """The optimizer to train with: ``SGD(model, lr=lr)`` by default."""
+    """The optimizer to train with (``SGD(model, lr=lr)`` by default), its next learning rate checked.
+
+    A schedule that gives a NaN, infinite or non-positive rate for the first update
+    is reported here, before any forward pass (later rates are checked by the
+    optimizer, before their update).
+    """
     if optimizer is None:
-        return SGD(model, lr=lr)
-    if not isinstance(optimizer, Optimizer):
+        optimizer = SGD(model, lr=lr)
+    elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.Optimizer, got {type(optimizer).__name__}")
+    optimizer.current_lr()
     return optimizer
 
 
-def _check_schedule(count: int, epochs: Any, batch_size: Any, tol: Any) -> int:
-    """Check fit's epochs, batch size and tolerance; the batch size as an int (at most ``count``)."""
+def _check_schedule(count: int, epochs: Any, batch_size: Any, tol: Any, callback: Any) -> int:
+    """Check fit's epochs, batch size, tolerance and callback; the batch size as an int (<= ``count``)."""
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function of (epoch, history), got {type(callback).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     if batch_size is None:
         batch_size = count
     elif isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
-    if tol is not None and not (isinstance(tol, numbers.Real) and tol >= 0):
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0):
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     return min(int(batch_size), count)
 

@@ -167,6 +167,37 @@ def test_cross_entropy_labels_are_checked_against_the_classes():
     ({"tol": -1.0}, ValueError, "tol must be a number >= 0"),
     ({"optimizer": "sgd"}, TypeError, "optimizer must be an nn.Optimizer"),
     ({"reduction": "max"}, ValueError, "reduction must be 'mean' or 'sum'"),
+    ({"l2": -1}, ValueError, "l2 must be a finite number >= 0 .*, got -1"),
+    ({"l2": float("nan")}, ValueError, "l2 must be a finite number >= 0 .*, got nan"),
+    ({"l2": float("inf")}, ValueError, "l2 must be .*, got inf"),
+    ({"l2": "abc"}, ValueError, "l2 must be .*, got 'abc'"),
+    ({"l2": True}, ValueError, "l2 must be .*, got True"),
+    ({"tol": float("nan")}, ValueError, "tol must be a number >= 0"),
+    ({"callback": 3}, TypeError, "callback must be a function of \\(epoch, history\\), got int"),
+    ({"seed": "x"}, TypeError, "seed must be an int"),
+    ({"compiled": "always"}, ValueError, "compiled must be True, False or 'auto'"),
+    ({"lr": float("nan")}, ValueError, "lr must be a positive finite number, got nan"),
+    ({"optimizer_lr": lambda step: float("nan")}, ValueError,
+     "the learning rate at step 0 must be a positive finite number, got nan"),
+])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_bad_fit_arguments_are_refused_before_any_forward_pass(kwargs, error, message, compiled, monkeypatch):
+    """Each bad argument is named, and no forward pass (no model call) happens first."""
+    model = nn.MLP(2, [1], seed=0)
+    calls = []
+    monkeypatch.setattr(type(model), "__call__", lambda self, x: calls.append(x))
+    kwargs = dict(kwargs)
+    if "optimizer_lr" in kwargs:
+        kwargs["optimizer"] = nn.SGD(model, lr=kwargs.pop("optimizer_lr"))
+    options = {"compiled": compiled, **kwargs}
+    with pytest.raises(error, match=message):
+        nn.fit(model, X4, AND, loss="bce", progress=False, **options)
+    assert calls == []
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"epochs": -1}, ValueError, "epochs must be an int >= 0"),
+    ({"l2": -1}, ValueError, "l2 must be a finite number >= 0"),
 ])
 def test_bad_fit_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
