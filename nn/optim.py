@@ -310,7 +310,12 @@ def _parameter_list(params: Union[Module, Iterable[Value]]) -> list[Value]:
         raise TypeError("pass a list of parameters or a model, not one Value")
     if not isinstance(params, (Module, Iterable)) or isinstance(params, (str, bytes)):
         raise TypeError(f"params must be a model or an iterable of Values, got {type(params).__name__}")
-    parameters = params.parameters() if isinstance(params, Module) else list(params)
+    if isinstance(params, Module):  # a model's parameters are distinct leaf Parameters by construction
+        parameters = params.parameters()
+        if not parameters:
+            raise ValueError("the optimizer got no parameters to update")
+        return parameters
+    parameters = list(params)
     if not parameters:
         raise ValueError("the optimizer got no parameters to update")
     seen: set[int] = set()
