@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown_table(rows)
     print("\n" + table)
     if args.update_readme:
-        update_readme(REPO_ROOT / "README.md", table)
+        update_readme([REPO_ROOT / "README.md", REPO_ROOT / "docs" / "benchmarks.md"], table)
     return 0
 
 
@@ -496,15 +496,21 @@ def markdown_table(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(path: Path, table: str) -> None:
-    """Replace the text between the README's two markers with ``table``."""
-    text = path.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
-        raise SystemExit(f"{path} has no nn benchmark markers ({README_START!r} ... {README_END!r})")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    path.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}", encoding="utf-8")
-    print(f"wrote the table into {path}")
+def update_readme(paths: list[Path], table: str) -> None:
+    """Replace the text between the two markers with ``table`` in each file that has them
+    (the README and the docs site's benchmark page)."""
+    written = 0
+    for path in paths:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if README_START not in text or README_END not in text:
+            continue
+        head, rest = text.split(README_START, 1)
+        tail = rest.split(README_END, 1)[1]
+        path.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}", encoding="utf-8")
+        print(f"wrote the table into {path}")
+        written += 1
+    if not written:
+        raise SystemExit(f"no file has the nn benchmark markers ({README_START!r} ... {README_END!r})")
 
 
 def _load_average() -> str:
