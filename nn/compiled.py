@@ -40,7 +40,7 @@ from .activations import RReLU
 from .losses import LossSpec, l2_penalty
 from .module import Module
 from .recurrent import Recurrent
-from .step import BatchResult, BatchStep, output_list, sample_correct
+from .step import BatchResult, BatchStep, output_list
 
 if TYPE_CHECKING:
     from .optim import Optimizer
@@ -223,7 +223,8 @@ class CompiledLossAndGrad(BatchStep):
             total += loss * (size if weighted else 1)
             if self.loss.classifier:
                 wanted = fit.targets if picked is None else [fit.targets[i] for i in picked.tolist()]
-                correct += sum(sample_correct(self.loss, out, y) for out, y in zip(outputs.tolist(), wanted))
+                # never a sequence here (recurrent nets train eagerly): the loss's own rule, mapped
+                correct += sum(map(self.loss.is_correct, outputs.tolist(), wanted))
         return total, correct
 
     # -- helpers ---------------------------------------------------------------------------
