@@ -224,7 +224,7 @@ class CompiledLossAndGrad(BatchStep):
             if self.loss.classifier:
                 wanted = fit.targets if picked is None else [fit.targets[i] for i in picked.tolist()]
                 # never a sequence here (recurrent nets train eagerly): the loss's own rule, mapped
-                correct += sum(map(self.loss.is_correct, outputs.tolist(), wanted))
+                correct += sum(map(bool, map(self.loss.is_correct, outputs.tolist(), wanted)))
         return total, correct
 
     # -- helpers ---------------------------------------------------------------------------

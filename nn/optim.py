@@ -311,11 +311,11 @@ def _parameter_list(params: Union[Module, Iterable[Value]]) -> list[Value]:
     if not isinstance(params, (Module, Iterable)) or isinstance(params, (str, bytes)):
         raise TypeError(f"params must be a model or an iterable of Values, got {type(params).__name__}")
     if isinstance(params, Module):  # a model's parameters are distinct leaf Parameters by construction
-        parameters = params.parameters()
-        if not parameters:
+        from_model: list[Value] = list(params.parameters())
+        if not from_model:
             raise ValueError("the optimizer got no parameters to update")
-        return parameters
-    parameters = list(params)
+        return from_model
+    parameters: list[Value] = list(params)
     if not parameters:
         raise ValueError("the optimizer got no parameters to update")
     seen: set[int] = set()

@@ -135,7 +135,9 @@ class BatchStep:
     def __init__(self, model: Module, loss: LossSpec, l2: float = 0.0, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not (math.isfinite(l2) and l2 >= 0):
+        given: Any = l2  # users pass anything: refuse what is not a finite number >= 0
+        number = isinstance(given, numbers.Real) and not isinstance(given, bool)
+        if not number or not (math.isfinite(float(given)) and float(given) >= 0.0):
             raise ValueError(f"l2 must be a finite number >= 0 (the strength of the L2 penalty), got {l2!r}")
         self.model = model
         self.loss = resolve_loss(loss)

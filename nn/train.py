@@ -195,8 +195,9 @@ def _check_optimizer(model: Module, optimizer: Any, lr: Any) -> Optimizer:
         optimizer = SGD(model, lr=lr)
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.Optimizer, got {type(optimizer).__name__}")
-    optimizer.current_lr()
-    return optimizer
+    checked: Optimizer = optimizer
+    checked.current_lr()
+    return checked
 
 
 def _check_schedule(count: int, epochs: Any, batch_size: Any, tol: Any, callback: Any) -> int:
