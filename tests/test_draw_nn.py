@@ -73,3 +73,17 @@ def test_step_frames_through_an_mlp(mlp_loss):
     assert "grad ?" not in last
     grads = re.findall(r"<b>loss</b>.*?grad (.*?)</font>", last)
     assert grads == ["1.0"]
+
+
+def test_folded_views_keep_the_inputs_in_index_order():
+    model = nn.MLP(6, [4, 1], seed=0)
+    (y,) = model([0.1 * i for i in range(6)])
+    graph = autograd.draw((y - 1.0) ** 2, collapse="neuron")
+    svg = ElementTree.fromstring(graph.pipe(format="svg"))
+    svg_namespace = "{http://www.w3.org/2000/svg}"
+    heights = {}
+    for group in svg.iter(f"{svg_namespace}g"):
+        texts = [(text.text, float(text.get("y"))) for text in group.iter(f"{svg_namespace}text")]
+        if group.get("class") == "node" and texts and (texts[0][0] or "").startswith("x"):
+            heights[texts[0][0]] = texts[0][1]
+    assert sorted(heights, key=heights.get) == [f"x{i}" for i in range(6)]  # top to bottom

@@ -11,7 +11,7 @@ import functools
 import re
 
 from ..engine import BackwardStep
-from ..value import Value
+from ..value import Constant, Parameter, Value
 from .folding import Plan, advice, box_name, op_name, role_of, value_name
 from .gradients import Gradients
 from .graph import Graph
@@ -160,6 +160,15 @@ class Writer:
                     leaves.reverse()
                 chain = " -> ".join(value_name(p) for p in leaves)
                 orders.append((place, f"\t{{rank=same; {chain} [style=invis]}}\n"))
+        if plan.boxes:  # a folded network: its inputs in index order (x0, x1, ...), top to bottom
+            inputs = [i for i, node in enumerate(plan.order) if node.op is None and i not in plan.hidden
+                      and plan.place(i) is None and not isinstance(node, (Parameter, Constant))]
+            # Only inputs read by the same boxes share a rank (an MLP's); a recurrent net's
+            # x_t feed different time steps, and forcing them together degenerates the layout.
+            readers = {frozenset(plan.group[c] for c in plan.consumers[i]) for i in inputs}
+            if len(inputs) > 1 and len(readers) == 1:
+                chain = " -> ".join(value_name(i) for i in inputs)
+                orders.append((None, f"\t{{rank=same; {chain} [style=invis]}}\n"))
         return orders
 
     def clusters(self, by_place: dict[int | None, list[str]]) -> list[str]:
