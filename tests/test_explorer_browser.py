@@ -172,3 +172,17 @@ def test_a_folded_network_page_is_small_and_steps_through_every_node(browser, tm
         assert step(page) == page_object.steps
         assert value_texts(page)["loss"][1] == "grad 1"
         assert page.evaluate(BOXES) == before
+
+
+def test_a_top_to_bottom_page_updates_its_side_by_side_texts(browser, tmp_path):
+    neuron, _ = course_graphs.sigmoid_neuron()  # a chain of gates: laid out top to bottom
+    path = explore(neuron).save(tmp_path / "neuron.html")
+    with browser.open(path) as page:
+        assert value_texts(page)["w0"] == ("data 2", "grad ?")
+        page.keyboard.press("End")
+        assert value_texts(page)["w0"] == ("data 2", "grad -0.1966")
+        assert value_texts(page)["x1"] == ("data -2", "grad -0.5898")
+        assert value_texts(page)["f"] == ("data 0.7311", "grad 1")
+        texts = page.evaluate("() => Array.from(document.querySelectorAll('[data-label=w0] text'))"
+                              ".map(t => t.textContent)")
+        assert texts.count("data 2") == 1  # no cell written twice

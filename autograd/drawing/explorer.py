@@ -235,7 +235,10 @@ def _mark_value(group: ElementTree.Element, node: Value, texts: list[str], stack
     xs = [float(n) for n in _NUMBER.findall((shape.get("d") or shape.get("points") or "")[:10_000])[0::2]] \
         if shape is not None else []
     lines = group.findall(f"{_SVG}text")
-    for element, which, text in zip(lines[-2:], ("data", "grad"), texts):
+    for which, text in zip(("data", "grad"), texts):
+        # The last text of each kind: a label reading "data ..." comes first, spacer cells
+        # (top-to-bottom boxes put the cells side by side) hold no text.
+        element = next(line for line in reversed(lines) if (line.text or "").startswith(f"{which} "))
         element.set("class", f"cr-{which}")
         element.text = f"{which} {text}"
         if xs and stacked:
