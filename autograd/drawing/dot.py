@@ -78,6 +78,7 @@ def graph_of(plan: Plan, options: Options, gradients: Gradients) -> Graph:
                   ("arrowsize", "0.6")])))
     graph.body.extend(body)
     graph.node_count = plan.node_count()
+    graph.edge_count = plan.edge_count()
     graph.max_nodes = options.max_nodes
     graph.advise = functools.partial(advice, plan, options)
     return graph

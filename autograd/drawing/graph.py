@@ -9,6 +9,7 @@ from typing import Any
 
 import graphviz
 
+from .folding import EDGES_PER_NODE
 from .backends import FORMATS, GraphvizNotFoundError, layout, layout_formats
 
 __all__ = ["Graph", "GraphTooLargeError"]
@@ -34,6 +35,7 @@ class Graph(graphviz.Digraph):
     """
 
     node_count: int = 0  # nodes of the drawing (value boxes, ops, folded scopes)
+    edge_count: int = 0
     max_nodes: int | None = None
     advise: Callable[[], str] | None = None  # what to do instead, worked out only when needed
 
@@ -48,11 +50,18 @@ class Graph(graphviz.Digraph):
             >>> from autograd import Value, draw
             >>> draw(Value(1.0)).check_size()  # small: no error
         """
-        if self.max_nodes is not None and self.node_count > self.max_nodes:
+        if self.max_nodes is None:
+            return
+        advice = self.advise() if self.advise is not None else ""
+        if self.node_count > self.max_nodes:
             raise GraphTooLargeError(
                 f"this drawing has {self.node_count:,} nodes, over the limit of {self.max_nodes:,} "
-                f"that Graphviz lays out in seconds (beyond it, minutes). "
-                f"{self.advise() if self.advise is not None else ''}")
+                f"that Graphviz lays out in seconds (beyond it, minutes). {advice}")
+        edge_limit = int(EDGES_PER_NODE * self.max_nodes)
+        if self.edge_count > edge_limit:
+            raise GraphTooLargeError(
+                f"this drawing has {self.edge_count:,} edges, over the limit of {edge_limit:,} "
+                f"that Graphviz lays out in seconds (beyond it, minutes). {advice}")
 
     def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: bool | int | None = None,
