@@ -25,8 +25,8 @@ from typing import Any
 from . import _install_check  # noqa: F401  (first: refuses a folder mixed with HIPS autograd)
 from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
 from .engine import BackwardStep, backward_steps, backpropagate, grad, topological_order
-from .errors import NonFiniteError, OverflowValueError, TracingError
-from .gradcheck import GradcheckResult, gradcheck, numerical_grad
+from .errors import NonFiniteError, OverflowValueError, StaleGraphError, TracingError
+from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .functions import dot, logsumexp, maximum, minimum
 from .functions import sum as sum  # autograd.sum; kept out of __all__ (see below)
 from .ops import OPS, Op
@@ -38,9 +38,9 @@ __all__ = [
     "Value", "Parameter", "Constant", "as_value", "dot", "logsumexp", "maximum",
     "minimum", "grad", "backward_steps", "BackwardStep", "backpropagate", "topological_order",
     "no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope", "gradcheck",
-    "GradcheckResult", "numerical_grad", "OPS", "Op", "TracingError", "OverflowValueError",
-    "NonFiniteError", "draw", "render", "render_steps", "Graph", "GraphTooLargeError", "explore",
-    "Explorer", "__version__",
+    "GradcheckResult", "GradcheckError", "numerical_grad", "OPS", "Op", "TracingError",
+    "OverflowValueError", "NonFiniteError", "StaleGraphError", "draw", "render", "render_steps",
+    "Graph", "GraphTooLargeError", "explore", "Explorer", "__version__",
 ]
 # `sum` and `compile` are left out of __all__ so that `from autograd import *`
 # never shadows Python's builtins; use autograd.sum and autograd.compile.

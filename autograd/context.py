@@ -23,6 +23,7 @@ class RecordingState(NamedTuple):
     scope: tuple[str, ...] | None = None  # path of scope names, outermost first
     tracing: bool = False  # set by autograd.compile while it records a function
     tracer: Any = None  # the recorder autograd.compile traces with (see `tracing`)
+    outer: RecordingState | None = None  # the state this one replaced, restored on exit
 
 
 DEFAULT_STATE = RecordingState()
@@ -31,32 +32,33 @@ STATE: contextvars.ContextVar[RecordingState] = contextvars.ContextVar(
 
 
 class _StateChange:
-    """A context manager (and decorator) that sets part of the state, then restores it."""
+    """A context manager (and decorator) that sets part of the state, then restores it.
+
+    Each state remembers the one it replaced (``outer``), and leaving a block restores
+    the current context's own ``outer``. Nothing is kept on the object, so one
+    instance (a module-level ``NO_GRAD = no_grad()``) can be entered by many threads
+    and asyncio tasks at once, and re-entered, each restoring only its own state.
+    """
 
     def _changed(self, state: RecordingState) -> RecordingState:
+        """The state inside the block, with ``outer=state``."""
         raise NotImplementedError
 
-    _tokens: list[contextvars.Token[RecordingState]]
-
     def __enter__(self) -> _StateChange:
-        token = STATE.set(self._changed(STATE.get()))
-        try:
-            self._tokens.append(token)
-        except AttributeError:  # first use: a stack, so one instance can be re-entered
-            self._tokens = [token]
+        STATE.set(self._changed(STATE.get()))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        STATE.reset(self._tokens.pop())
+        outer = STATE.get().outer
+        if outer is None:
+            raise RuntimeError(f"{type(self).__name__}() exited in a context where it was not entered")
+        STATE.set(outer)
 
     def __call__(self, function: F) -> F:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = STATE.set(self._changed(STATE.get()))  # local token: safe when shared
-            try:
+            with self:
                 return function(*args, **kwargs)
-            finally:
-                STATE.reset(token)
 
         return wrapper  # type: ignore[return-value]
 
@@ -82,7 +84,7 @@ class no_grad(_StateChange):
                 "no_grad() inside a function that autograd.compile is tracing: the ops in "
                 "it would record no graph, and their results would be frozen into the tape "
                 "as constants. Use x.detach() (replayed as a stop-gradient step) instead.")
-        return state._replace(grad_enabled=False)
+        return state._replace(grad_enabled=False, outer=state)
 
 
 class enable_grad(_StateChange):
@@ -96,7 +98,7 @@ class enable_grad(_StateChange):
     """
 
     def _changed(self, state: RecordingState) -> RecordingState:
-        return state._replace(grad_enabled=True)
+        return state._replace(grad_enabled=True, outer=state)
 
 
 def is_grad_enabled() -> bool:
@@ -132,7 +134,7 @@ class scope(_StateChange):
     def _changed(self, state: RecordingState) -> RecordingState:
         # Built directly rather than with _replace: nn enters a scope per neuron per sample.
         path = (self.name,) if state.scope is None else state.scope + (self.name,)
-        return RecordingState(state.grad_enabled, path, state.tracing, state.tracer)
+        return RecordingState(state.grad_enabled, path, state.tracing, state.tracer, state)
 
 
 def current_scope() -> tuple[str, ...] | None:
@@ -171,7 +173,7 @@ class tracing(_StateChange):
         self.tracer = tracer
 
     def _changed(self, state: RecordingState) -> RecordingState:
-        return state._replace(grad_enabled=True, tracing=True, tracer=self.tracer)
+        return state._replace(grad_enabled=True, tracing=True, tracer=self.tracer, outer=state)
 
 
 def refuse_tracing(reason: str) -> None:

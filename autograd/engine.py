@@ -9,11 +9,12 @@ receives from all its uses.
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import Any, NamedTuple, Union
 from collections.abc import Callable, Iterator, Sequence
 
 from .context import STATE, enable_grad
-from .errors import TracingError, local_grad_error
+from .errors import TracingError, check_gradients, local_grad_error, stale_graph_error
 from .ops import FLOAT_MATH
 from .value import Constant, Number, Value, as_value, parents_and_data, parents_of, to_float
 from .functions import sum as value_sum
@@ -133,12 +134,13 @@ OnStep = Callable[[Value, Any, Sequence[Any], dict], None]
 
 
 def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False,
-                  on_step: OnStep | None = None) -> dict[Value, Any]:
+                  on_step: OnStep | None = None, inputs: Roots | None = None) -> dict[Value, Any]:
     """Gradients of ``sum(seed * root)`` with respect to every node of the graph.
 
     Returns ``{node: gradient}`` without touching ``.grad``. With ``create_graph``
     the gradients are Values with graphs of their own (seeds should be Values).
-    ``on_step(node, upstream, local_grads, grads)`` is called after each node.
+    ``on_step(node, upstream, local_grads, grads)`` is called after each node. With
+    ``inputs``, only nodes on a path from a root to an input get a gradient.
 
     Example:
         >>> x = Value(3.0); y = x * x
@@ -146,24 +148,21 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
         6.0
     """
     roots = _as_roots(roots)
-    if not create_graph and STATE.get().tracing:
-        raise TracingError("backward()/grad() inside a function that autograd.compile is "
-                           "tracing would compute float gradients of the example inputs and "
-                           "freeze them into the tape; use grad(..., create_graph=True)")
-    grads: dict[Value, Any] = {}
-    for root, seed in zip(roots, seeds):
-        grads[root] = seed if root not in grads else grads[root] + seed
-    plain_floats = not create_graph and on_step is None
-    for node in reversed(topological_order(roots)):
+    grads = _seeded(roots, seeds, create_graph)
+    order = topological_order(roots)
+    wanted = None if inputs is None else _depending_on(order, _as_roots(inputs))  # else: all
+    plain_floats = not create_graph and on_step is None and wanted is None
+    for node in reversed(order):
         op = node._op
-        if op is None:
+        if op is None or (wanted is not None and node not in wanted):
             continue
         upstream = grads[node]
         if plain_floats and op.arity == 2:
-            # The common case (+ - * / ** max min in backward()), unrolled: the same
-            # steps as the general path below, minus its tuples and zip(), which
-            # cost about a third of backward()'s time on micrograd's demo graph.
-            x, y = node._x, node._y
+            # The common case (+ - * / ** max min in backward()), unrolled: the general
+            # path's steps minus its tuples and zip(), a third of backward() on micrograd's demo.
+            x, y, made = node._x, node._y, node._version
+            if x._version > made or y._version > made:  # a .data assigned since: StaleGraphError
+                raise _stale_graph_error(node)
             try:
                 dx, dy = op.local_grads(FLOAT_MATH, (x._data, y._data), node._data, node._arg)
             except (ArithmeticError, ValueError) as error:
@@ -173,21 +172,61 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
             previous = grads.get(y)  # after x's update: x * x sums both uses
             grads[y] = upstream * dy if previous is None else previous + upstream * dy
             continue
-        parents, inputs = parents_and_data(node)
+        parents, data = parents_and_data(node)
         try:
             if create_graph:
                 local = op.local_grads(VALUE_MATH, parents, node, node._arg)
             else:
-                local = op.local_grads(FLOAT_MATH, inputs, node._data, node._arg)
+                local = op.local_grads(FLOAT_MATH, data, node._data, node._arg)
         except (ArithmeticError, ValueError) as error:
-            raise local_grad_error(op, inputs, node._arg, error) from None
+            raise local_grad_error(op, data, node._arg, error) from None
         for parent, local_grad in zip(parents, local):
-            contribution = upstream * local_grad
-            previous = grads.get(parent)
-            grads[parent] = contribution if previous is None else previous + contribution
+            if parent._version > node._version:
+                raise _stale_graph_error(node)
+            if wanted is None or parent in wanted:
+                contribution = upstream * local_grad
+                previous = grads.get(parent)
+                grads[parent] = contribution if previous is None else previous + contribution
         if on_step is not None:
             on_step(node, upstream, local, grads)
+    if not create_graph and on_step is not _check_step and not all(map(isfinite, grads.values())):
+        # A NaN or inf reaches a leaf from wherever it was made: check once, name the op in a rerun.
+        backpropagate(roots, seeds, on_step=_check_step, inputs=inputs)
     return grads
+
+
+def _seeded(roots: list[Value], seeds: Sequence[Any], create_graph: bool) -> dict[Value, Any]:
+    """Each root's gradient to start from: its seed (summed when a root is given twice)."""
+    if not create_graph and STATE.get().tracing:
+        raise TracingError("backward()/grad() inside a function that autograd.compile is "
+                           "tracing would compute float gradients of the example inputs and "
+                           "freeze them into the tape; use grad(..., create_graph=True)")
+    grads: dict[Value, Any] = {}
+    for root, seed in zip(roots, seeds):
+        grads[root] = seed if root not in grads else grads[root] + seed
+    return grads
+
+
+def _check_step(node: Value, upstream: float, local: Sequence[float], grads: dict) -> None:
+    """Raise if this backward step made a NaN, or an infinity from finite numbers."""
+    parents, data = parents_and_data(node)
+    if not all(isfinite(grads[parent]) for parent in parents if parent in grads):
+        check_gradients(node._op, data, node._arg, upstream, local)
+
+
+def _stale_graph_error(node: Value) -> Exception:
+    parents, data = parents_and_data(node)
+    index = next(i for i, parent in enumerate(parents) if parent._version > node._version)
+    return stale_graph_error(node._op, index, data)
+
+
+def _depending_on(order: list[Value], targets: list[Value]) -> set[Value]:
+    """The nodes of ``order`` (parents first) that depend on a target, targets included."""
+    wanted = set(targets)
+    for node in order:
+        if node not in wanted and any(parent in wanted for parent in parents_of(node)):
+            wanted.add(node)
+    return wanted
 
 
 def backward(root: Value, gradient: Number = 1.0) -> None:
@@ -225,9 +264,9 @@ def grad(outputs: Roots, inputs: Roots, grad_outputs: Sequence[Number] | None = 
     if create_graph:
         with enable_grad():
             seeds = [Constant(w) for w in weights]
-            grads = backpropagate(roots, seeds, create_graph=True)
+            grads = backpropagate(roots, seeds, create_graph=True, inputs=targets)
         return tuple(grads.get(x, Constant(0.0)) for x in targets)
-    grads = backpropagate(roots, weights)
+    grads = backpropagate(roots, weights, inputs=targets)
     return tuple(grads.get(x, 0.0) for x in targets)
 
 

@@ -1,23 +1,29 @@
-"""The autograd core's errors and their messages, naming the op and its operands.
+"""The autograd core's errors, and the one check that keeps NaN and infinity out of a graph.
 
 A leaf module: it imports nothing from autograd, so every other module (the core,
 the compiler, the drawing code, ``nn``) can import it without an import circle.
 
+The rule for non-finite numbers is IEEE 754's, the one NumPy applies in the compiled
+tape: an op (forward rule or local gradient) that makes a NaN, or an infinity from
+finite numbers (an overflow), raises an error naming the op and its operands. An
+infinity that came in goes out (``minimum(-inf, 1.0)`` is ``-inf``).
+
 Example:
     >>> from autograd import Value
-    >>> Value(0.0).log()
+    >>> Value(1e308) * 10
     Traceback (most recent call last):
     ...
-    ValueError: log(0.0): undefined (math domain error)
+    autograd.errors.OverflowValueError: mul(1e+308, 10.0): result too large (inf)
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from collections.abc import Sequence
 
-__all__ = ["TracingError", "NonFiniteError", "OverflowValueError", "describe_call", "forward_error",
-           "local_grad_error"]
+__all__ = ["TracingError", "NonFiniteError", "OverflowValueError", "StaleGraphError", "describe_call",
+           "forward_error", "check_result", "check_gradients", "local_grad_error", "stale_graph_error"]
 
 
 class TracingError(RuntimeError):
@@ -34,6 +40,29 @@ class NonFiniteError(ValueError):
 
 class OverflowValueError(OverflowError, NonFiniteError):
     """An op's result is too large for a float (an OverflowError and a ValueError)."""
+
+
+class StaleGraphError(RuntimeError):
+    """``backward()`` reached a node whose operand's ``.data`` was assigned after the node was made.
+
+    The node holds a result of the old data (``y = x.exp()`` keeps e^x of the old x), so
+    its gradients would mix old and new values; PyTorch refuses the same way
+    ("modified by an inplace operation").
+    """
+
+
+def stale_graph_error(op: Any, index: int, inputs: Sequence[float]) -> StaleGraphError:
+    """The error for a node whose operand ``index`` was assigned after the node was computed.
+
+    Example:
+        >>> from autograd.ops import OPS
+        >>> str(stale_graph_error(OPS["mul"], 1, [2.7, 1.0]))[:61]
+        'operand 1 of mul(2.7, 1.0) had its .data assigned after mul w'
+    """
+    return StaleGraphError(
+        f"operand {index} of {describe_call(op, inputs, None)} had its .data assigned after {op.name} "
+        "was computed from it, so this graph holds results of the old value: run the forward pass "
+        "again after changing .data (backward() would mix old results with the new data)")
 
 
 def describe_call(op: Any, inputs: Sequence[float], arg: Any) -> str:
@@ -66,6 +95,31 @@ def forward_error(op: Any, inputs: Sequence[float], arg: Any, error: Exception |
     return ValueError(f"{where}: undefined ({error})")
 
 
+def _all_finite(inputs: Sequence[float], arg: Any) -> bool:
+    numbers = [*inputs, arg] if isinstance(arg, float) else inputs
+    return all(math.isfinite(x) for x in numbers)
+
+
+def check_result(op: Any, inputs: Sequence[float], arg: Any, out: float) -> None:
+    """Raise if ``out``, the result of ``op`` on ``inputs``, is NaN or an overflow.
+
+    Eager ops call it when a result is not finite, and the compiled tape calls it
+    to name the sample where its NumPy maths failed.
+
+    Example:
+        >>> from autograd.ops import OPS
+        >>> check_result(OPS["add"], [1e308, 1e308], None, float("inf"))
+        Traceback (most recent call last):
+        ...
+        autograd.errors.OverflowValueError: add(1e+308, 1e+308): result too large (inf)
+        >>> check_result(OPS["add"], [float("inf"), 1.0], None, float("inf"))  # inf in, inf out
+    """
+    if out != out:
+        raise forward_error(op, inputs, arg, None)
+    if not math.isfinite(out) and _all_finite(inputs, arg):
+        raise OverflowValueError(f"{describe_call(op, inputs, arg)}: result too large ({out!r})")
+
+
 def local_grad_error(op: Any, inputs: Sequence[float], arg: Any, error: Exception) -> ValueError:
     """The error for a local gradient that has no value at these operands.
 
@@ -75,3 +129,30 @@ def local_grad_error(op: Any, inputs: Sequence[float], arg: Any, error: Exceptio
         ValueError('the local gradient of sqrt(0.0) is undefined (float division by zero)')
     """
     return ValueError(f"the local gradient of {describe_call(op, inputs, arg)} is undefined ({error})")
+
+
+def check_gradients(op: Any, inputs: Sequence[float], arg: Any, upstream: float,
+                    local_grads: Sequence[float]) -> None:
+    """Raise if a backward step (``upstream x local gradient`` per operand) is NaN or overflows.
+
+    ``backward()`` calls it when a gradient it computed is not finite.
+
+    Example:
+        >>> from autograd.ops import OPS
+        >>> check_gradients(OPS["div"], [1.0, 1e-160], None, 0.0, [1e160, -math.inf])
+        Traceback (most recent call last):
+        ...
+        autograd.errors.NonFiniteError: the local gradient of div(1.0, 1e-160) for operand 1 is -inf
+    """
+    given_finite = _all_finite(inputs, arg) and math.isfinite(upstream)
+    where = describe_call(op, inputs, arg)
+    for index, local in enumerate(local_grads):
+        product = upstream * local
+        if math.isfinite(product) or (product == product and not given_finite):
+            continue
+        if not math.isfinite(local):
+            raise NonFiniteError(f"the local gradient of {where} for operand {index} is {local!r}")
+        raise OverflowValueError(f"the gradient of operand {index} of {where} is too large: upstream "
+                                 f"{upstream!r} x local gradient {local!r}")
+    if given_finite:
+        raise OverflowValueError(f"the gradients summed at an operand of {where} are too large")

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
+import unicodedata
+from math import isfinite
 from collections.abc import Callable, Mapping
 from typing import Any, Union
 
@@ -28,8 +31,8 @@ from .functions import maximum, minimum
 from .ops import OPS
 from .value import Value, as_value
 
-__all__ = ["evaluate", "variable_names", "ExpressionError", "METHODS", "FUNCTIONS",
-           "MAX_EXPRESSION_LENGTH"]
+__all__ = ["evaluate", "variable_names", "normalized_name", "shortened", "ExpressionError", "METHODS",
+           "FUNCTIONS", "MAX_EXPRESSION_LENGTH"]
 
 Number = Union[int, float]
 MAX_EXPRESSION_LENGTH = 10_000
@@ -57,6 +60,18 @@ _FUNCTION_ARITY = {"abs": 1, "max": 2, "min": 2}
 _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
            ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
 _UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a}
+
+
+def normalized_name(name: str) -> str:
+    """A variable name as Python's parser reads it in a formula: NFKC-normalised.
+
+    So ``µ`` (the micro sign) in an assignment names the ``μ`` (Greek mu) of the formula.
+
+    Example:
+        >>> normalized_name("\u00b5") == "\u03bc"
+        True
+    """
+    return unicodedata.normalize("NFKC", name)
 
 
 def variable_names(expression: str) -> list[str]:
@@ -91,6 +106,7 @@ def evaluate(expression: str, variables: Mapping[str, Number | Value], *,
     formula = _Formula(expression)
     leaves: dict[str, Value] = {}
     for name, given in variables.items():
+        name = normalized_name(name)
         if isinstance(given, Value):
             leaves[name] = given
         elif isinstance(given, (int, float)) and not isinstance(given, bool):
@@ -124,13 +140,11 @@ class _Formula:
                                   f"is {MAX_EXPRESSION_LENGTH:,}")
         self.text = expression.strip()
         try:
-            self.tree = ast.parse(self.text, mode="eval")
-        except SyntaxError as error:
-            where = f" at column {error.offset}" if error.offset else ""
-            raise ExpressionError(f"syntax error in {self.text!r}{where}: {error.msg}") from None
-        except (RecursionError, MemoryError):
-            raise ExpressionError("the expression is nested too deeply to parse") from None
-        self.encoded = self.text.encode("utf-8")  # ast columns count UTF-8 bytes
+            self.encoded = self.text.encode("utf-8")  # ast columns count UTF-8 bytes
+        except UnicodeEncodeError as error:  # a lone surrogate: an undecodable byte of argv
+            raise ExpressionError(f"the expression is not valid text at character {error.start + 1} "
+                                  f"({self.text[error.start]!r}: an undecodable byte?)") from None
+        self.tree = _parse(self.text)
         self.line_starts = [0]
         for line in self.encoded.splitlines(keepends=True):
             self.line_starts.append(self.line_starts[-1] + len(line))
@@ -165,6 +179,9 @@ class _Formula:
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExpressionError(f"{node.value!r} is not allowed{_where(node)}: only real numbers")
+            if not isfinite(node.value):  # 1e309 reads as inf
+                text = ast.get_source_segment(self.text, node)
+                raise ExpressionError(f"{text} is too large for a float{_where(node)}")
         elif isinstance(node, ast.Call):
             _check_call(node)
         elif isinstance(node, ast.Attribute):
@@ -183,28 +200,66 @@ class _Formula:
     def value_of(self, node: ast.AST, results: dict[int, Any], leaves: dict[str, Value]) -> Any:
         """The value of one node whose children have theirs in ``results``."""
         try:
-            if isinstance(node, ast.Expression):
-                return results[id(node.body)]
-            if isinstance(node, ast.Constant):
-                return float(node.value)
-            if isinstance(node, ast.Name):
-                if node.id not in leaves:
-                    known = ", ".join(leaves) or "none"
-                    raise ExpressionError(f"unknown name {node.id!r}{_where(node)} (variables given: "
-                                          f"{known})")
-                return leaves[node.id]
-            if isinstance(node, ast.BinOp):
-                return _BINARY[type(node.op)](results[id(node.left)], results[id(node.right)])
-            if isinstance(node, ast.UnaryOp):
-                return _UNARY[type(node.op)](results[id(node.operand)])
-            assert isinstance(node, ast.Call)
-            return _call(node, results)
+            value = self._value_of(node, results, leaves)
+            if isinstance(value, float) and not isfinite(value):  # arithmetic on numbers only
+                raise ValueError("not a number" if value != value else "result too large for a float")
+            return value
         except ExpressionError:
             raise
         except (ArithmeticError, ValueError) as error:
             text = ast.get_source_segment(self.text, node) or "the expression"
             reason = "result too large for a float" if type(error) is OverflowError else str(error)
             raise ExpressionError(f"{text}{_where(node)}: {reason}") from None
+
+    def _value_of(self, node: ast.AST, results: dict[int, Any], leaves: dict[str, Value]) -> Any:
+        if isinstance(node, ast.Expression):
+            return results[id(node.body)]
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in leaves:
+                known = ", ".join(leaves) or "none"
+                raise ExpressionError(f"unknown name {node.id!r}{_where(node)} (variables given: "
+                                      f"{known})")
+            return leaves[node.id]
+        if isinstance(node, ast.BinOp):
+            return _BINARY[type(node.op)](results[id(node.left)], results[id(node.right)])
+        if isinstance(node, ast.UnaryOp):
+            return _UNARY[type(node.op)](results[id(node.operand)])
+        assert isinstance(node, ast.Call)
+        return _call(node, results)
+
+
+def _parse(text: str) -> ast.Expression:
+    """``ast.parse``, with room for the longest flat formula the length limit allows.
+
+    CPython builds the tree of ``x + x + ... + x`` recursively, one level per ``+``,
+    against the recursion limit: at the default 1,000 a flat sum of 3,000 terms would
+    be refused as "nested too deeply" although it is within MAX_EXPRESSION_LENGTH.
+    The limit is raised to fit that length for the parse only (nesting in brackets
+    stays bounded by the parser itself, 200 levels).
+    """
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, MAX_EXPRESSION_LENGTH + 1_000))
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as error:
+        where = f" at column {error.offset}" if error.offset else ""
+        raise ExpressionError(f"syntax error in {shortened(text)!r}{where}: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is nested too deeply to parse") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def shortened(text: str, longest: int = 60) -> str:
+    """``text`` cut to ``longest`` characters with ``...``, for one-line error messages.
+
+    Example:
+        >>> shortened("x + " * 30 + "x", 12)
+        'x + x + x...'
+    """
+    return text if len(text) <= longest else text[:longest - 3] + "..."
 
 
 def _is_value_node(node: ast.AST) -> bool:

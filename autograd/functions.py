@@ -62,7 +62,7 @@ def logsumexp(values: Iterable[Operand]) -> Value:
 
 
 def maximum(a: Operand, b: Operand) -> Value:
-    """The larger of two values; the gradient goes to the larger (the first on a tie).
+    """The larger of two values; the gradient goes to the larger (half to each on a tie).
 
     Example:
         >>> import autograd
@@ -73,7 +73,7 @@ def maximum(a: Operand, b: Operand) -> Value:
 
 
 def minimum(a: Operand, b: Operand) -> Value:
-    """The smaller of two values; the gradient goes to the smaller (the first on a tie).
+    """The smaller of two values; the gradient goes to the smaller (half to each on a tie).
 
     Example:
         >>> import autograd

@@ -10,7 +10,7 @@ from .context import no_grad
 from .engine import grad
 from .value import Value
 
-__all__ = ["gradcheck", "GradcheckResult", "Mismatch", "numerical_grad"]
+__all__ = ["gradcheck", "GradcheckResult", "GradcheckError", "Mismatch", "numerical_grad"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,17 @@ class GradcheckResult:
         return "gradcheck failed:\n" + "\n".join(f"  {m}" for m in self.mismatches)
 
 
+class GradcheckError(AssertionError):
+    """``gradcheck`` found partial derivatives where backward and the finite difference disagree.
+
+    The message is the report; ``error.result`` is the :class:`GradcheckResult`.
+    """
+
+    def __init__(self, result: GradcheckResult) -> None:
+        super().__init__(str(result))
+        self.result = result
+
+
 def numerical_grad(f: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-6) -> tuple[float, ...]:
     """Central differences (f(x + eps) - f(x - eps)) / (2 eps), one input at a time.
 
@@ -60,14 +71,14 @@ def numerical_grad(f: Callable[..., Value], inputs: Sequence[Value], eps: float 
     partials = []
     with no_grad():
         for x in inputs:
-            original = x.data
+            original, version = x.data, x._version
             try:
                 x.data = original + eps
                 above = _as_float(f(*inputs))
                 x.data = original - eps
                 below = _as_float(f(*inputs))
-            finally:
-                x.data = original
+            finally:  # as it was: graphs built from x before the check stay usable
+                x._data, x._version = original, version
             partials.append((above - below) / (2.0 * eps))
     return tuple(partials)
 
@@ -81,18 +92,22 @@ def _as_float(result: object) -> float:
 
 
 def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_on_failure: bool = False) -> GradcheckResult:
+              atol: float = 1e-5, rtol: float = 1e-3, raise_on_failure: bool = True) -> GradcheckResult:
     """Compare the backward pass of ``f(*inputs)`` with central differences in float64.
 
     A partial passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
-    Returns a :class:`GradcheckResult` listing every partial that disagrees
-    (truthy when none does); ``raise_on_failure=True`` raises ``AssertionError`` instead.
+    When one does not, raises :class:`GradcheckError` (an ``AssertionError``) with
+    the report as its message, as PyTorch's ``gradcheck`` does, so a bare
+    ``gradcheck(f, xs)`` statement checks. Returns the :class:`GradcheckResult`
+    (truthy); ``raise_on_failure=False`` returns it in every case (falsy on failure).
 
     Example:
         >>> from autograd import Value, gradcheck
         >>> x, y = Value(0.5, "x"), Value(-1.5, "y")
-        >>> bool(gradcheck(lambda x, y: (x * y).tanh() + x.exp(), [x, y]))
-        True
+        >>> print(gradcheck(lambda x, y: (x * y).tanh() + x.exp(), [x, y]))
+        gradcheck passed: 2 partial derivatives agree
+        >>> bool(gradcheck(lambda x: x.step(), [Value(0.0, "x")], raise_on_failure=False))
+        False
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
@@ -111,5 +126,5 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[Value], eps: float = 1e-
         if not abs(a - n) <= atol + rtol * abs(n))
     result = GradcheckResult(analytic, numeric, mismatches)
     if raise_on_failure and not result:
-        raise AssertionError(str(result))
+        raise GradcheckError(result)
     return result

@@ -238,26 +238,58 @@ NEG = _define("neg", "*-1", "-1")((
     lambda m, xs, arg: -xs[0],
     lambda m, xs, out, arg: (-1.0,),
 ))
-POW = _define("pow", "**", "y x^(y-1), x^y ln x", 2)((
+POW = _define("pow", "**", "y x^(y-1) (0 at x = y = 0), x^y ln x (0 at x = 0)", 2)((
     lambda m, xs, arg: m.pow(xs[0], xs[1]),
-    lambda m, xs, out, arg: (xs[1] * m.pow(xs[0], xs[1] - 1.0), out * m.log(xs[0])),
+    lambda m, xs, out, arg: (_power_rule(m, xs[0], xs[1]), _exponent_rule(m, xs[0], out)),
 ))
-POWC = _define("powc", "**", "k x^(k-1)")((  # x ** k with a constant exponent k = arg
+POWC = _define("powc", "**", "k x^(k-1) (0 at x = k = 0)")((  # x ** k, a constant exponent k = arg
     lambda m, xs, arg: m.pow(xs[0], arg),
-    lambda m, xs, out, arg: (arg * m.pow(xs[0], arg - 1.0),),
+    lambda m, xs, out, arg: (_power_rule(m, xs[0], arg),),
 ))
 ABS = _define("abs", "abs", "sign(x)")((
     lambda m, xs, arg: m.abs(xs[0]),
     lambda m, xs, out, arg: (m.sign(xs[0]),),
 ))
-MAX = _define("max", "max", "1 to the larger input, 0 to the other", 2)((
+# At a tie the gradient is split half and half, as PyTorch does: max(x, x) = x then
+# gives x the gradient 1, and neither operand is favoured by its position.
+MAX = _define("max", "max", "1 to the larger input, 0 to the other, 1/2 each on a tie", 2)((
     lambda m, xs, arg: m.where(xs[0] >= xs[1], xs[0], xs[1]),
-    lambda m, xs, out, arg: (m.where(xs[0] >= xs[1], 1.0, 0.0), m.where(xs[0] >= xs[1], 0.0, 1.0)),
+    lambda m, xs, out, arg: (_larger_share(m, xs[0], xs[1]), _larger_share(m, xs[1], xs[0])),
 ))
-MIN = _define("min", "min", "1 to the smaller input, 0 to the other", 2)((
+MIN = _define("min", "min", "1 to the smaller input, 0 to the other, 1/2 each on a tie", 2)((
     lambda m, xs, arg: m.where(xs[0] <= xs[1], xs[0], xs[1]),
-    lambda m, xs, out, arg: (m.where(xs[0] <= xs[1], 1.0, 0.0), m.where(xs[0] <= xs[1], 0.0, 1.0)),
+    lambda m, xs, out, arg: (_larger_share(m, xs[1], xs[0]), _larger_share(m, xs[0], xs[1])),
 ))
+
+
+def _larger_share(m: Any, x: Any, y: Any) -> Any:
+    """x's share of the gradient of max(x, y): 1 if x is larger, 0 if smaller, 1/2 on a tie."""
+    return m.where(x > y, 1.0, m.where(x < y, 0.0, 0.5))
+
+
+def _power_rule(m: Any, x: Any, k: Any) -> Any:
+    """d/dx x^k = k x^(k-1), and its limit 0 at x = k = 0 (x^0 = 1 is flat, even at 0).
+
+    where() computes both of its sides, so at x = k = 0 the base is swapped for 1 and
+    0^-1 is never computed: k 1^-1 = 0 there. Elsewhere the formula is untouched, so
+    grad(create_graph=True) differentiates it in x and in k. (abs, not x*x + k*k,
+    which underflows to 0 for tiny nonzero operands.)
+    """
+    flat = m.is_zero(m.abs(x) + m.abs(k))
+    return k * m.pow(m.where(flat, 1.0, x), k - 1.0)
+
+
+def _exponent_rule(m: Any, x: Any, out: Any) -> Any:
+    """d/dy x^y = x^y ln x for x > 0; 0 at x = 0 (0^y = 0 for every y > 0); NaN for x < 0.
+
+    A negative base has no real derivative in the exponent: the NaN is only read if the
+    exponent needs a gradient, and then backward() names it (grad(x ** n, [x]) at
+    x = -3 never does). ln is taken of 1 where x <= 0, so it never raises.
+    """
+    positive = x > 0.0
+    return m.where(positive, out * m.log(m.where(positive, x, 1.0)),
+                   m.where(m.is_zero(x), 0.0, math.nan))
+
 
 # ---------------------------------------------------------------------------
 # n-ary ops: one node however many operands, so a neuron's w.x + b is one node.

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from math import isfinite
 from typing import Any, Union
 from collections.abc import Sequence
 
 from . import ops
 from .context import STATE
-from .errors import OverflowValueError, TracingError, forward_error
+from .errors import OverflowValueError, TracingError, check_result, forward_error
 from .ops import FLOAT_MATH, Op
 
 __all__ = ["Value", "Parameter", "Constant", "apply", "apply_nary", "parents_of",
@@ -85,7 +86,7 @@ class Value:
     # The operands sit in two slots, _x and _y (an n-ary op keeps its tuple in _x),
     # rather than in a tuple per node: one GC-tracked object per node instead of
     # two halves the cyclic collector's work while a big graph is being built.
-    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_arg", "_scope")
+    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_arg", "_scope", "_version")
     __array_ufunc__ = None  # NumPy scalars on the left defer to our reflected operators
 
     _data: float
@@ -96,6 +97,7 @@ class Value:
     _y: Any
     _arg: Any
     _scope: tuple[str, ...] | None
+    _version: int  # the data-write clock when made or last assigned (see the data setter)
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -105,6 +107,7 @@ class Value:
         self.label = label
         self._op = self._x = self._y = self._arg = None
         self._scope = STATE.get().scope
+        self._version = _data_writes
 
     # -- what the node holds -------------------------------------------------
     @property
@@ -120,7 +123,13 @@ class Value:
 
     @data.setter
     def data(self, data: Number) -> None:
+        # A node made from this one before now holds a result of the old data: its
+        # _version is now older than this one's, which backward() checks on every edge
+        # (StaleGraphError) rather than mixing old results with the new data.
+        global _data_writes
         self._data = to_float(data)
+        _data_writes += 1
+        self._version = _data_writes
 
     @property
     def op(self) -> Op | None:
@@ -397,8 +406,8 @@ def apply(op: Op, x: Value, y: Value | None = None, arg: Any = None) -> Value:
         out = op.forward(FLOAT_MATH, inputs, arg)
     except (ArithmeticError, ValueError) as error:
         raise forward_error(op, inputs, arg, error) from None
-    if out != out:
-        raise forward_error(op, inputs, arg, None)
+    if not isfinite(out):  # NaN, or inf from finite operands: an error (autograd.errors)
+        check_result(op, inputs, arg, out)
     return _new_node(Value, out, op, x, y, arg)
 
 
@@ -414,8 +423,8 @@ def apply_nary(op: Op, operands: tuple[Value, ...], arg: Any = None) -> Value:
         out = op.forward(FLOAT_MATH, inputs, arg)
     except (ArithmeticError, ValueError) as error:
         raise forward_error(op, inputs, arg, error) from None
-    if out != out:
-        raise forward_error(op, inputs, arg, None)
+    if not isfinite(out):
+        check_result(op, inputs, arg, out)
     return _new_node(Value, out, op, operands, None, arg)
 
 
@@ -434,9 +443,11 @@ def _new_node(kind: type, data: float, op: Op | None, x: Any, y: Any, arg: Any) 
     else:
         node._op = node._x = node._y = node._arg = None
     node._scope = state.scope
+    node._version = _data_writes
     return node
 
 
+_data_writes = 0  # how many times any Value's data was assigned: the clock of _version
 _data_getter = operator.attrgetter("_data")
 
 

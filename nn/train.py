@@ -275,12 +275,14 @@ def predict(model: Module, X: Any) -> list[list[float]]:
         model.train(was_training)
 
 
-def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3) -> autograd.GradcheckResult:
+def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_on_failure: bool = True) -> autograd.GradcheckResult:
     """Check the backward pass of a whole model against central differences.
 
     The function checked is the mean loss over (X, Y) as a function of every
-    parameter; mismatches are reported with the parameters' dotted names.
+    parameter; mismatches are reported with the parameters' dotted names. As
+    :func:`autograd.gradcheck`, raises ``GradcheckError`` with the report when a partial
+    disagrees, unless ``raise_on_failure=False``.
 
     Example:
         >>> from nn import MLP
@@ -299,9 +301,13 @@ def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float 
         losses = [sample_loss(model, loss_fn, row, target)[0] for row, target in zip(rows, targets)]
         return autograd.sum(losses) * (1.0 / len(losses))
 
-    result = autograd.gradcheck(mean_loss, list(parameters), eps=eps, atol=atol, rtol=rtol)
+    result = autograd.gradcheck(mean_loss, list(parameters), eps=eps, atol=atol, rtol=rtol,
+                                raise_on_failure=False)
     named = tuple(Mismatch(m.index, names[m.index], m.analytic, m.numeric) for m in result.mismatches)
-    return GradcheckResult(result.analytic, result.numeric, named)
+    result = GradcheckResult(result.analytic, result.numeric, named)
+    if raise_on_failure and not result:
+        raise autograd.GradcheckError(result)
+    return result
 
 
 def _progress_bar(epochs: int, enabled: bool, note: str | None) -> Any:

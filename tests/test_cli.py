@@ -204,9 +204,12 @@ def test_steps_rankdir_and_no_draw(tmp_path, capsys):
     assert "wrote" not in capsys.readouterr().out and not (tmp_path / "unused.svg").exists()
 
 
-def test_default_output_is_graph_svg_in_the_current_directory(tmp_path, monkeypatch, capsys):
+def test_nothing_is_written_unless_asked(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(COURSE) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "df/dz = 3"
+    assert list(tmp_path.iterdir()) == []
+    assert main([*COURSE, "-o", "graph.svg"]) == 0
     assert capsys.readouterr().out.endswith("wrote graph.svg\n")
     assert (tmp_path / "graph.svg").read_bytes().startswith(b"<?xml")
 
@@ -250,7 +253,7 @@ def test_without_graphviz_the_gradients_print_and_the_error_says_how_to_get_it(t
     monkeypatch.delenv(backend_module.BACKEND_ENVIRONMENT_VARIABLE, raising=False)
     monkeypatch.setitem(sys.modules, "pygraphviz", None)
     monkeypatch.setattr(backend_module, "_dot_program", lambda: None)
-    assert main([*COURSE, "-o", str(tmp_path / "graph.svg")]) == 1
+    assert main([*COURSE, "-o", str(tmp_path / "graph.svg")]) == 2
     captured = capsys.readouterr()
     assert "df/dz = 3" in captured.out
     assert captured.err.count("\n") == 1 and "pip install pygraphviz" in captured.err

@@ -165,7 +165,7 @@ def test_domain_errors_name_the_op_and_the_operand(make, message):
 
 def test_undefined_local_gradients_raise_value_error_in_backward():
     for make, op in ((lambda x: x.sqrt(), "sqrt"), (lambda x: x ** 0.5, "powc"),
-                     (lambda x: x ** Value(2.0), "pow")):  # d/dy x^y = x^y ln x: no ln 0
+                     (lambda x: x ** Value(0.5), "pow")):  # d/dx = 0.5 x^-0.5: infinite at 0
         x = Value(0.0)
         out = make(x)
         with pytest.raises(ValueError, match=rf"{op}\(0\.0"):
@@ -481,11 +481,11 @@ def test_a_finished_graph_is_freed_without_the_cyclic_gc():
 # ---------------------------------------------------------------------------
 def test_gradcheck_reports_each_mismatch_by_label():
     x, y = Value(0.0, "x"), Value(0.5, "y")
-    result = autograd.gradcheck(lambda x, y: x.step() + y * y, [x, y])  # step jumps at 0
+    result = autograd.gradcheck(lambda x, y: x.step() + y * y, [x, y], raise_on_failure=False)  # jumps at 0
     assert not result and [m.label for m in result.mismatches] == ["x"]
     assert "d/dx" in str(result)
     with pytest.raises(AssertionError, match="d/dx"):
-        autograd.gradcheck(lambda x, y: x.step() + y * y, [x, y], raise_on_failure=True)
+        autograd.gradcheck(lambda x, y: x.step() + y * y, [x, y])
     assert autograd.gradcheck(lambda x, y: x * y, [Value(2.0), Value(3.0)])
 
 

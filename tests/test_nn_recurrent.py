@@ -128,7 +128,7 @@ def test_truncated_bptt_is_not_the_true_gradient():
     rng = np.random.default_rng(seed_of("truncated"))
     net = nn.Elman(1, 4, 1, seed=seed_of("truncated net"), truncate=2)
     X, Y = random_sequences(rng, 1, 8, 1, 1)
-    assert not nn.gradcheck(net, X, Y)
+    assert not nn.gradcheck(net, X, Y, raise_on_failure=False)
     net.truncate = None
     assert nn.gradcheck(net, X, Y)
 
