@@ -20,7 +20,7 @@ chainrule in its own virtual environment.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _install_check  # noqa: F401  (first: refuses a folder mixed with HIPS autograd)
 from .context import current_scope, enable_grad, is_grad_enabled, no_grad, scope
@@ -45,6 +45,11 @@ __all__ = [
 # `sum` and `compile` are left out of __all__ so that `from autograd import *`
 # never shadows Python's builtins; use autograd.sum and autograd.compile.
 
+if TYPE_CHECKING:  # the lazy names below, typed for mypy and IDEs; never run, so NumPy stays unloaded
+    from .compiler import compile as compile
+    from .drawing import (Explorer, Graph, GraphTooLargeError, draw, explore, render,
+                          render_steps)
+
 # Rendering and compilation build on the core; they load on first use so that
 # `import autograd` stays light and never needs graphviz or NumPy.
 _LAZY = {"draw": "drawing", "render": "drawing", "render_steps": "drawing", "Graph": "drawing",
@@ -52,9 +57,11 @@ _LAZY = {"draw": "drawing", "render": "drawing", "render_steps": "drawing", "Gra
          "compile": "compiler"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(module, name)
-    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, so that a misspelt autograd.drw is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            module = importlib.import_module(f".{_LAZY[name]}", __name__)
+            return getattr(module, name)
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 

@@ -10,33 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from . import ops
+from .ops import documented
 from .value import Constant, Operand, Value, apply, apply_nary, as_value
 
 __all__ = ["sum", "dot", "logsumexp", "maximum", "minimum"]
 
 
+@documented(ops.SUM, "The sum of many values as one node (``autograd.sum``); 0 for none.",
+            "sum([Value(1.0), 2, Value(3.0)]).data", "6.0")
 def sum(values: Iterable[Operand]) -> Value:  # shadows the builtin inside this module only, on purpose
-    """The sum of many values as one node (its local gradients are all 1).
-
-    Example:
-        >>> import autograd
-        >>> autograd.sum([Value(1.0), 2, Value(3.0)]).data
-        6.0
-    """
     operands = tuple(as_value(v) for v in values)
     if not operands:
         return Constant(0.0)
     return apply_nary(ops.SUM, operands)
 
 
+@documented(ops.DOT, "w . x (+ b) as one node (``autograd.dot``).",
+            "dot([Value(2.0), Value(-3.0)], [-1.0, -2.0], bias=Value(-3.0)).data", "1.0")
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
-    """w . x (+ b) as one node: d/dw_i = x_i, d/dx_i = w_i, d/db = 1.
-
-    Example:
-        >>> import autograd
-        >>> autograd.dot([Value(2.0), Value(-3.0)], [-1.0, -2.0], bias=Value(-3.0)).data
-        1.0
-    """
     weights, inputs = list(weights), list(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
@@ -47,38 +38,23 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     return apply_nary(ops.DOT, operands, bias is not None)
 
 
+@documented(ops.LOGSUMEXP, "log(sum(e^x_i)) as one node, stable for any inputs.",
+            "round(logsumexp([Value(1000.0), Value(1000.0)]).data, 6)", "1000.693147")
 def logsumexp(values: Iterable[Operand]) -> Value:
-    """log(sum(e^x_i)) as one node, stable for any inputs; its gradient is the softmax.
-
-    Example:
-        >>> import autograd
-        >>> round(autograd.logsumexp([Value(1000.0), Value(1000.0)]).data, 6)
-        1000.693147
-    """
     operands = tuple(as_value(v) for v in values)
     if not operands:
         raise ValueError("logsumexp needs at least one value")
     return apply_nary(ops.LOGSUMEXP, operands)
 
 
+@documented(ops.MAX, "The larger of two values.",
+            "maximum(Value(2.0), 3).data", "3.0")
 def maximum(a: Operand, b: Operand) -> Value:
-    """The larger of two values; the gradient goes to the larger (half to each on a tie).
-
-    Example:
-        >>> import autograd
-        >>> autograd.maximum(Value(2.0), 3).data
-        3.0
-    """
     return apply(ops.MAX, as_value(a), as_value(b))
 
 
+@documented(ops.MIN, "The smaller of two values.",
+            "minimum(Value(2.0), 3).data", "2.0")
 def minimum(a: Operand, b: Operand) -> Value:
-    """The smaller of two values; the gradient goes to the smaller (half to each on a tie).
-
-    Example:
-        >>> import autograd
-        >>> autograd.minimum(Value(2.0), 3).data
-        2.0
-    """
     return apply(ops.MIN, as_value(a), as_value(b))
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from collections.abc import Callable, Sequence
 
-__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "DotOperands", "SELU_SCALE", "SELU_ALPHA"]
+__all__ = ["Op", "OPS", "FLOAT_MATH", "FloatMath", "DotOperands", "documented", "SELU_SCALE", "SELU_ALPHA"]
 
 SELU_SCALE = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
@@ -126,6 +126,7 @@ class DotOperands:
         return (*weights, *inputs, bias)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
 Forward = Callable[[Any, Sequence[Any], Any], Any]
 LocalGrads = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
 
@@ -213,6 +214,27 @@ def _define(name: str, symbol: str, derivative: str, arity: int | None = 1,
         return op
 
     return register
+
+
+def documented(op: Op | tuple[Op, ...], summary: str, example: str, result: str) -> Callable[[F], F]:
+    """Decorate a function that makes ``op``: its docstring says what it computes, its local
+    gradient read from the table (never a second copy), and a short example.
+
+    Example:
+        >>> @documented(OPS["exp"], "e^x.", "round(2.0 ** 0.5, 3)", "1.414")
+        ... def exp(x): ...
+        >>> print(exp.__doc__.splitlines()[2])
+        Local gradient, from autograd.OPS['exp'].derivative: e^x.
+    """
+    made = op if isinstance(op, tuple) else (op,)
+    gradient = "\n".join(f"Local gradient{'s (d/dx, d/dy)' if o.arity == 2 else ''}, from "
+                          f"autograd.OPS[{o.name!r}].derivative: {o.derivative}." for o in made)
+
+    def document(function: F) -> F:
+        function.__doc__ = f"{summary}\n\n{gradient}\n\nExample:\n    >>> {example}\n    {result}\n"
+        return function
+
+    return document
 
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ live in the op table, and the backward pass in :mod:`autograd.engine`.
 
 from __future__ import annotations
 
-import math
 import numbers
 import operator
 from math import isfinite
@@ -17,7 +16,7 @@ from collections.abc import Sequence
 from . import ops
 from .context import STATE
 from .errors import OverflowValueError, TracingError, check_result, forward_error
-from .ops import FLOAT_MATH, Op
+from .ops import FLOAT_MATH, Op, documented
 
 __all__ = ["Value", "Parameter", "Constant", "apply", "apply_nary", "parents_of",
            "parents_and_data", "as_value", "to_float", "TracingError", "OverflowValueError"]
@@ -54,7 +53,7 @@ def to_float(data: Any) -> float:
 def _at_zero(value: Any) -> float | None:
     """step's and sign's value at 0 as their op argument: None for the default 0."""
     number = to_float(value)
-    if math.isinf(number):
+    if not isfinite(number):
         raise ValueError(f"at_zero must be a finite number, got {number!r}")
     return None if number == 0.0 else number
 
@@ -76,9 +75,7 @@ class Value:
 
     Example:
         >>> x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-        >>> q = x + y
-        >>> f = q * z
-        >>> f.backward()
+        >>> q = x + y; f = q * z; f.backward()
         >>> f.data, q.grad, x.grad, y.grad, z.grad
         (-12.0, -4.0, -4.0, -4.0, 3.0)
     """
@@ -123,9 +120,8 @@ class Value:
 
     @data.setter
     def data(self, data: Number) -> None:
-        # A node made from this one before now holds a result of the old data: its
-        # _version is now older than this one's, which backward() checks on every edge
-        # (StaleGraphError) rather than mixing old results with the new data.
+        # Nodes made from this one hold results of the old data: their _version is now
+        # older than this one's, and backward() refuses them (StaleGraphError).
         global _data_writes
         self._data = to_float(data)
         _data_writes += 1
@@ -160,140 +156,165 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"{type(self).__name__}(data={self._data!r}, grad={self.grad!r}{label})"
 
-    # -- arithmetic: each line names an op of the table ----------------------
+    # The operators and methods below each make one op of the table; their docstrings
+    # are written by @documented from the table's local gradients.
+    @documented(ops.ADD, "self + other.", "(Value(2.0) + 1).data", "3.0")
     def __add__(self, other: Operand) -> Value:
         return apply(ops.ADD, self, as_value(other))
 
+    @documented(ops.ADD, "other + self.", "(1 + Value(2.0)).data", "3.0")
     def __radd__(self, other: Operand) -> Value:
         return apply(ops.ADD, as_value(other), self)
 
+    @documented(ops.SUB, "self - other.", "(Value(2.0) - 1).data", "1.0")
     def __sub__(self, other: Operand) -> Value:
         return apply(ops.SUB, self, as_value(other))
 
+    @documented(ops.SUB, "other - self.", "(1 - Value(2.0)).data", "-1.0")
     def __rsub__(self, other: Operand) -> Value:
         return apply(ops.SUB, as_value(other), self)
 
+    @documented(ops.MUL, "self * other.", "(Value(2.0) * 3).data", "6.0")
     def __mul__(self, other: Operand) -> Value:
         return apply(ops.MUL, self, as_value(other))
 
+    @documented(ops.MUL, "other * self.", "(3 * Value(2.0)).data", "6.0")
     def __rmul__(self, other: Operand) -> Value:
         return apply(ops.MUL, as_value(other), self)
 
+    @documented(ops.DIV, "self / other.", "(Value(3.0) / 2).data", "1.5")
     def __truediv__(self, other: Operand) -> Value:
         return apply(ops.DIV, self, as_value(other))
 
+    @documented(ops.DIV, "other / self.", "(3 / Value(2.0)).data", "1.5")
     def __rtruediv__(self, other: Operand) -> Value:
         return apply(ops.DIV, as_value(other), self)
 
+    @documented((ops.POWC, ops.POW), "self ** exponent: powc for a number exponent, pow for a Value.",
+                "(Value(3.0) ** 2).data", "9.0")
     def __pow__(self, exponent: Operand) -> Value:
         if isinstance(exponent, Value):
             return apply(ops.POW, self, exponent)
         return apply(ops.POWC, self, arg=to_float(exponent))
 
+    @documented(ops.POW, "base ** self.", "(2 ** Value(3.0)).data", "8.0")
     def __rpow__(self, base: Operand) -> Value:
         return apply(ops.POW, as_value(base), self)
 
+    @documented(ops.NEG, "-self.", "(-Value(2.0)).data", "-2.0")
     def __neg__(self) -> Value:
         return apply(ops.NEG, self)
 
     def __pos__(self) -> Value:
+        """+self: the Value itself, no new node."""
         return self
 
+    @documented(ops.ABS, "abs(self).", "abs(Value(-2.0)).data", "2.0")
     def __abs__(self) -> Value:
         return apply(ops.ABS, self)
 
-    # -- comparisons read data (and so are refused while tracing) -------------
+    # Comparisons read data, and so are refused while autograd.compile traces.
     def __lt__(self, other: Operand) -> bool:
+        """self.data < other (a bool, no node)."""
         return self.data < _data_of(other)
 
     def __le__(self, other: Operand) -> bool:
+        """self.data <= other (a bool, no node)."""
         return self.data <= _data_of(other)
 
     def __gt__(self, other: Operand) -> bool:
+        """self.data > other (a bool, no node)."""
         return self.data > _data_of(other)
 
     def __ge__(self, other: Operand) -> bool:
+        """self.data >= other (a bool, no node)."""
         return self.data >= _data_of(other)
 
     def __float__(self) -> float:
+        """float(v): the node's data."""
+        return self.data
+
+    def item(self) -> float:
+        """The node's float, as PyTorch's ``tensor.item()`` (the same as ``.data``).
+
+        Example:
+            >>> (Value(2.0) * 3).item()
+            6.0
+        """
         return self.data
 
     def __bool__(self) -> bool:
         return self.data != 0.0
 
     # -- elementwise functions -------------------------------------------------
+    @documented(ops.EXP, "e^x.", "Value(0.0).exp().data", "1.0")
     def exp(self) -> Value:
-        """e^x. Example: ``Value(0.0).exp().data == 1.0``."""
         return apply(ops.EXP, self)
 
+    @documented(ops.LOG, "Natural logarithm; ``ValueError`` for x <= 0.", "Value(1.0).log().data", "0.0")
     def log(self) -> Value:
-        """Natural logarithm; ``ValueError`` for x <= 0. Example: ``Value(1.0).log().data == 0.0``."""
         return apply(ops.LOG, self)
 
+    @documented(ops.SQRT, "Square root; ``ValueError`` for x < 0.", "Value(9.0).sqrt().data", "3.0")
     def sqrt(self) -> Value:
-        """Square root; ``ValueError`` for x < 0. Example: ``Value(9.0).sqrt().data == 3.0``."""
         return apply(ops.SQRT, self)
 
+    @documented(ops.SIN, "Sine.", "Value(0.0).sin().data", "0.0")
     def sin(self) -> Value:
-        """Sine. Example: ``Value(0.0).sin().data == 0.0``."""
         return apply(ops.SIN, self)
 
+    @documented(ops.COS, "Cosine.", "Value(0.0).cos().data", "1.0")
     def cos(self) -> Value:
-        """Cosine. Example: ``Value(0.0).cos().data == 1.0``."""
         return apply(ops.COS, self)
 
+    @documented(ops.SINC, "sin(x)/x, 1 at 0 (unnormalised).", "Value(0.0).sinc().data", "1.0")
     def sinc(self) -> Value:
-        """sin(x)/x, 1 at 0 (unnormalised). Example: ``Value(0.0).sinc().data == 1.0``."""
         return apply(ops.SINC, self)
 
+    @documented(ops.TANH, "Hyperbolic tangent.", "Value(0.0).tanh().data", "0.0")
     def tanh(self) -> Value:
-        """Hyperbolic tangent. Example: ``Value(0.0).tanh().data == 0.0``."""
         return apply(ops.TANH, self)
 
+    @documented(ops.SIGMOID, "1/(1 + e^-x), stable for any x.", "Value(0.0).sigmoid().data", "0.5")
     def sigmoid(self) -> Value:
-        """Logistic sigmoid 1/(1 + e^-x), stable for any x. Example: ``Value(0.0).sigmoid().data == 0.5``."""
         return apply(ops.SIGMOID, self)
 
+    @documented(ops.LOG_SIGMOID, "log(sigmoid(x)) = -softplus(-x), stable for any x.",
+                "round(Value(0.0).log_sigmoid().data, 6)", "-0.693147")
     def log_sigmoid(self) -> Value:
-        """log(sigmoid(x)) = -softplus(-x), stable for any x. Example: ``Value(0.0).log_sigmoid()``."""
         return apply(ops.LOG_SIGMOID, self)
 
+    @documented(ops.RELU, "max(0, x); gradient 0 at 0.", "Value(-3.0).relu().data", "0.0")
     def relu(self) -> Value:
-        """max(0, x); gradient 0 at 0. Example: ``Value(-3.0).relu().data == 0.0``."""
         return apply(ops.RELU, self)
 
+    @documented(ops.LEAKY_RELU, "x if x > 0 else slope x.", "Value(-2.0).leaky_relu(0.1).data", "-0.2")
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x if x > 0 else slope x. Example: ``Value(-2.0).leaky_relu(0.1).data == -0.2``."""
         return apply(ops.LEAKY_RELU, self, arg=to_float(slope))
 
+    @documented(ops.ELU, "x if x > 0 else alpha (e^x - 1).", "Value(1.0).elu().data", "1.0")
     def elu(self, alpha: float = 1.0) -> Value:
-        """x if x > 0 else alpha (e^x - 1). Example: ``Value(1.0).elu().data == 1.0``."""
         return apply(ops.ELU, self, arg=to_float(alpha))
 
+    @documented(ops.SELU, "Scaled ELU (lambda 1.0507, alpha 1.67326).", "Value(0.0).selu().data", "0.0")
     def selu(self) -> Value:
-        """Scaled ELU (lambda 1.0507, alpha 1.67326). Example: ``Value(0.0).selu().data == 0.0``."""
         return apply(ops.SELU, self)
 
+    @documented(ops.SOFTPLUS, "log(1 + e^x), stable for any x.",
+                "round(Value(0.0).softplus().data, 6)", "0.693147")
     def softplus(self) -> Value:
-        """log(1 + e^x), stable for any x. Example: ``Value(0.0).softplus()`` is log 2."""
         return apply(ops.SOFTPLUS, self)
 
+    @documented(ops.SOFTSIGN, "x / (1 + |x|).", "Value(1.0).softsign().data", "0.5")
     def softsign(self) -> Value:
-        """x / (1 + |x|). Example: ``Value(1.0).softsign().data == 0.5``."""
         return apply(ops.SOFTSIGN, self)
 
+    @documented(ops.STEP, "1 if x > 0, 0 if x < 0, ``at_zero`` at 0.", "Value(0.0).step(1.0).data", "1.0")
     def step(self, at_zero: float = 0.0) -> Value:
-        """1 if x > 0, 0 if x < 0, and ``at_zero`` at 0 (0 by default); gradient 0: the perceptron's unit.
-
-        Example: ``Value(0.3).step().data == 1.0`` and ``Value(0.0).step(at_zero=1.0).data == 1.0``.
-        """
         return apply(ops.STEP, self, arg=_at_zero(at_zero))
 
+    @documented(ops.SIGN, "-1 if x < 0, 1 if x > 0, ``at_zero`` at 0.", "Value(-0.3).sign().data", "-1.0")
     def sign(self, at_zero: float = 0.0) -> Value:
-        """-1 if x < 0, 1 if x > 0, and ``at_zero`` at 0 (0 by default); gradient 0.
-
-        Example: ``Value(-0.3).sign().data == -1.0`` and ``Value(0.0).sign(at_zero=1.0).data == 1.0``.
-        """
         return apply(ops.SIGN, self, arg=_at_zero(at_zero))
 
     # -- gradients ---------------------------------------------------------------
@@ -305,8 +326,7 @@ class Value:
         (as PyTorch and micrograd do); use :meth:`zero_grad` between passes.
 
         Example:
-            >>> x = Value(3.0)
-            >>> y = x * x
+            >>> x = Value(3.0); y = x * x
             >>> y.backward(); x.grad
             6.0
             >>> y.backward(); x.grad  # accumulates
@@ -341,9 +361,8 @@ class Value:
 def _engine() -> Any:
     """The engine module, imported on first use: the core's one late import.
 
-    The engine imports this module (it walks and builds Values), while
-    ``Value.backward()`` and ``zero_grad()`` are the engine's front door, as in
-    PyTorch and micrograd: importing it here, late, is what breaks the circle.
+    The engine imports this module (it walks Values), while ``backward()`` and
+    ``zero_grad()`` are its front door here, as in PyTorch: a late import breaks the circle.
     """
     from . import engine
 
@@ -353,8 +372,7 @@ def _engine() -> Any:
 class Parameter(Value):
     """A leaf Value that a model learns (a weight or a bias).
 
-    It behaves as a ``Value``; drawings colour it as a parameter and ``nn``
-    collects it in ``Module.parameters()``.
+    A ``Value`` that drawings colour as a parameter and ``nn`` collects in ``parameters()``.
 
     Example:
         >>> w = Parameter(0.5, "w"); (w * 2).data
@@ -426,9 +444,6 @@ def apply_nary(op: Op, operands: tuple[Value, ...], arg: Any = None) -> Value:
     if not isfinite(out):
         check_result(op, inputs, arg, out)
     return _new_node(Value, out, op, operands, None, arg)
-
-
-_forward_error = forward_error  # the compiler's old name for it; use autograd.errors.forward_error
 
 
 def _new_node(kind: type, data: float, op: Op | None, x: Any, y: Any, arg: Any) -> Any:
