@@ -174,3 +174,29 @@ def test_calling_a_model_is_typed_for_mypy_strict(tmp_path):
     assert out.count('Revealed type is "list[autograd.value.Value]"') == 2, out
     assert 'Revealed type is "float"' in out, out
     assert 'expression has type "list[Value]", variable has type "str"' in out
+
+
+def test_the_courses_bias_free_numpy_example_trains_with_fit_as_its_own_loop():
+    """N=64, 1000-100-10, sigmoid hidden, linear output, no biases, C0 summed over the batch,
+    lr 1e-4: nn.fit follows the course's NumPy loop step for step (after 2,000 steps both end
+    at 4.3485; 20 here, to keep the suite fast)."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.RandomState(0)
+    x, y = rng.randn(64, 1000), rng.randn(64, 10)
+    w1, w2 = rng.randn(1000, 100), rng.randn(100, 10)
+    model = nn.MLP.from_weights([w1.T.tolist(), w2.T.tolist()], None, activation="sigmoid")
+    history = nn.fit(model, x, y, loss="sse", reduction="sum", batch_size=None, lr=1e-4, epochs=20,
+                     progress=False)
+    losses = []
+    for _ in range(20):  # the course's loop
+        h = 1 / (1 + np.exp(-x.dot(w1)))
+        y_pred = h.dot(w2)
+        losses.append(np.square(y_pred - y).sum())
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_w2 = h.T.dot(grad_y_pred)
+        grad_w1 = x.T.dot(grad_y_pred.dot(w2.T) * h * (1 - h))
+        w1 -= 1e-4 * grad_w1
+        w2 -= 1e-4 * grad_w2
+    assert history.loss == pytest.approx(losses, rel=1e-9)
+    trained = np.array([[n.w[i].data for n in model.layers[1].neurons] for i in range(100)])
+    assert trained == pytest.approx(w2, rel=1e-9, abs=1e-12)
