@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 import random
-from typing import Any, Union
+from typing import Any, Union, cast
 from collections.abc import Callable
 
 import autograd
@@ -436,7 +436,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     "sign": Sign,
 }
 
-ActivationSpec = Union[str, Activation, type, Callable[[Value], Value], dict]
+ActivationSpec = Union[str, Activation, type, Callable[[Value], Value], dict[str, Any]]
 
 
 def resolve_activation(spec: ActivationSpec, rng: random.Random | None = None) -> Activation:
@@ -462,7 +462,7 @@ def resolve_activation(spec: ActivationSpec, rng: random.Random | None = None) -
     if isinstance(spec, type) and issubclass(spec, Activation):
         return _build(spec.name, {}, rng) if spec.name in ACTIVATIONS else spec()
     if callable(spec):
-        return Lambda(spec)
+        return Lambda(cast(Callable[[Value], Value], spec))
     raise TypeError(f"activation must be a name, an Activation or a callable, got {type(spec).__name__}")
 
 

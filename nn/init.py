@@ -110,7 +110,7 @@ class Constant(Initializer):
     def __init__(self, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"a constant initial value must be a finite number, got {value!r}")
-        self.value = float(value)
+        self.value: float = float(value)
 
     def weight(self, rng: random.Random, fan_in: int, fan_out: int) -> float:
         return self.value

@@ -10,7 +10,7 @@ knows its layer and neuron.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Self
+from typing import Any, ClassVar, Self, cast
 from collections.abc import Mapping, Sequence
 
 import autograd
@@ -195,7 +195,7 @@ class Sequential(Module):
         (1, 2, 1)
     """
 
-    config_fields = ("layers",)
+    config_fields: ClassVar[tuple[str, ...]] = ("layers",)
 
     def __init__(self, *layers: Module) -> None:
         for i, layer in enumerate(layers):
@@ -273,34 +273,37 @@ class MLP(Sequential):
                  output_activation: ActivationSpec | None = "identity", *, bias: bool = True,
                  init: InitSpec = "uniform", seed: Seed = None) -> None:
         nin = positive_int("nin", nin)
-        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
-            nouts = [nouts]
-        if isinstance(nouts, (str, bytes)) or not hasattr(nouts, "__iter__"):
-            raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}")
-        nouts = [positive_int(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
-        if not nouts:
+        one_layer = isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool)
+        given: Any = [int(nouts)] if one_layer else nouts
+        if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+            raise TypeError(f"nouts must be a list of layer sizes, got {type(given).__name__}")
+        sizes = [nin] + [positive_int(f"nouts[{i}]", n) for i, n in enumerate(given)]
+        if len(sizes) == 1:
             raise ValueError("an MLP needs at least one layer: nouts is empty")
         rng = make_rng(seed)
-        sizes = [nin] + nouts
-        last = len(nouts) - 1
+        last = len(sizes) - 2
         layers = [Layer(sizes[i], sizes[i + 1],
                         output_activation if i == last and output_activation is not None else activation,
                         bias=bias, init=init, seed=rng)
-                  for i in range(len(nouts))]
+                  for i in range(len(sizes) - 1)]
         super().__init__(*layers)
 
     @property
+    def _layers(self) -> list[Layer]:
+        return cast(list[Layer], self.layers)  # an MLP's members are all Layers
+
+    @property
     def nouts(self) -> list[int]:
-        return [layer.nout for layer in self.layers]
+        return [layer.nout for layer in self._layers]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         return self.forward(x)
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
-        x = as_inputs(x, self.layers[0].nin, "MLP")
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        values = as_inputs(x, self._layers[0].nin, "MLP")
+        for layer in self._layers:
+            values = layer(values)
+        return values
 
     @classmethod
     def from_weights(cls, weights: Sequence[Sequence[Sequence[float]]],
@@ -348,9 +351,9 @@ class MLP(Sequential):
 
     def config(self) -> dict[str, Any]:
         return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
-                "activation": self.layers[0].neurons[0].activation.spec(),
-                "output_activation": self.layers[-1].neurons[0].activation.spec(),
-                **_bias_config(self.layers[0].neurons[0].b is not None)}
+                "activation": self._layers[0].neurons[0].activation.spec(),
+                "output_activation": self._layers[-1].neurons[0].activation.spec(),
+                **_bias_config(self._layers[0].neurons[0].b is not None)}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
@@ -366,12 +369,12 @@ class MLP(Sequential):
                    for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])))
 
     def extra_repr(self) -> str:
-        hidden = self.layers[0].neurons[0].activation.describe()
-        output = self.layers[-1].neurons[0].activation.describe()
+        hidden = self._layers[0].neurons[0].activation.describe()
+        output = self._layers[-1].neurons[0].activation.describe()
         text = f"nin={self.nin}, nouts={self.nouts}, activation={hidden}"
         if output != hidden:
             text += f", output_activation={output}"
-        if self.layers[0].neurons[0].b is None:
+        if self._layers[0].neurons[0].b is None:
             text += ", bias=False"
         return text + f", parameters={len(self.parameters())}"
 
@@ -387,11 +390,12 @@ def _matrix_shape(what: str, matrix: Sequence[Sequence[float]]) -> tuple[int, in
     return len(rows[0]), len(rows)
 
 
-def _layer_state(prefix: str, weights: Sequence[Sequence[float]], biases: Sequence[float] | None) -> dict:
+def _layer_state(prefix: str, weights: Sequence[Sequence[float]],
+                 biases: Sequence[float] | None) -> dict[str, float]:
     if biases is not None and len(biases) != len(weights):
         raise ValueError(f"{prefix or 'layer '}needs {len(weights)} biases (one per row of weights), "
                          f"got {len(biases)}")
-    state: dict[str, Any] = {}
+    state: dict[str, float] = {}
     for j, row in enumerate(weights):
         for i, w in enumerate(row):
             state[f"{prefix}neurons.{j}.w.{i}"] = w

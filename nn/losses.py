@@ -40,11 +40,11 @@ Targets = Union[float, Value, Sequence[Union[float, Value]]]
 _LOG_FLOOR = math.exp(-100.0)
 
 
-def _as_list(values: Any) -> list:
+def _as_list(values: Any) -> list[Any]:
     return [values] if isinstance(values, (Value, numbers.Real)) else list(values)
 
 
-def _paired(outputs: Outputs, targets: Targets, what: str) -> tuple[list[Value], list]:
+def _paired(outputs: Outputs, targets: Targets, what: str) -> tuple[list[Value], list[Any]]:
     outputs, targets = _as_list(outputs), _as_list(targets)
     if len(outputs) != len(targets):
         raise ValueError(f"{what}: {len(outputs)} output{'s' if len(outputs) != 1 else ''} "
@@ -163,9 +163,11 @@ def cross_entropy(logits: Sequence[Value], target: Union[int, Sequence[Union[flo
         raise ValueError("cross_entropy: no logits")
     total = autograd.logsumexp(logits)
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
-        if not 0 <= target < len(logits):
+        index = int(target)
+        if not 0 <= index < len(logits):
             raise ValueError(f"cross_entropy: class {target} is out of range for {len(logits)} logits")
-        return total - logits[int(target)]
+        return total - logits[index]
+    assert not isinstance(target, int)  # (for type checkers: an int went above)
     probabilities = list(target)
     if len(probabilities) != len(logits):
         raise ValueError(f"cross_entropy: {len(logits)} logits but {len(probabilities)} target probabilities")
@@ -272,7 +274,7 @@ class Loss:
         """
         if not self.classifier:
             return None
-        cut = self.threshold
+        cut = 0.5 if self.threshold is None else self.threshold
         middle = 0.0 if self.target_rule == "sign" else 0.5
         return all((o > cut) == (t > middle) for o, t in zip(outputs, target))
 
@@ -283,11 +285,12 @@ class _CrossEntropyLoss(Loss):
 
     def check_target(self, target: Any, nout: int | None) -> Any:
         if isinstance(target, numbers.Integral) and not isinstance(target, bool):
-            if nout is not None and not 0 <= target < nout:
+            index = int(target)
+            if nout is not None and not 0 <= index < nout:
                 raise ValueError(f"cross_entropy needs a class index in 0..{nout - 1}, got {target}")
-            if target < 0:
+            if index < 0:
                 raise ValueError(f"cross_entropy needs a class index >= 0, got {target}")
-            return int(target)
+            return index
         if isinstance(target, numbers.Real) and not isinstance(target, bool):
             raise ValueError(f"cross_entropy needs an integer class index (or a probability "
                              f"vector), got {target!r}")

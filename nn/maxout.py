@@ -46,12 +46,12 @@ class MaxoutUnit(ScopedByIndex, Module):
         self.index = None
 
     def forward(self, x: Sequence[Value | float]) -> Value:
-        x = as_inputs(x, self.nin, "MaxoutUnit")
+        inputs = as_inputs(x, self.nin, "MaxoutUnit")
         with autograd.scope(self._scope_name):
-            best = None
-            for piece in self.pieces:
-                z = weighted_sum(piece.w, x, piece.b)
-                best = z if best is None else autograd.maximum(best, z)
+            sums = [weighted_sum(piece.w, inputs, piece.b) for piece in self.pieces]
+            best = sums[0]
+            for z in sums[1:]:
+                best = autograd.maximum(best, z)
             return best
 
     def extra_repr(self) -> str:

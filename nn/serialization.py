@@ -136,6 +136,7 @@ def read_model_file(path: PathLike) -> dict[str, Any]:
     _check_header(path, document)
     _check_parameters(path, document["parameters"])
     _check_architecture(path, document["architecture"])
+    assert isinstance(document, dict)  # _check_header refused anything else
     if document["version"] == 1:
         document["architecture"] = _from_version_1(document["architecture"])
         document["version"] = VERSION
@@ -282,7 +283,7 @@ def _check_architecture(path: Path, architecture: Any) -> None:
             raise failure(path, f"{where} is {_short(value)}: numbers in a model file must be finite")
 
 
-def _is_finite(number: float) -> bool:
+def _is_finite(number: Any) -> bool:
     try:
         return math.isfinite(number)
     except OverflowError:  # an integer too large for a float
