@@ -30,11 +30,6 @@ def _layer_grads(layer):
             np.array([neuron.b.grad for neuron in layer.neurons]))
 
 
-def _sum_of_squares(outputs, targets):
-    """The Spanish notes' C0 = sum_j (a_j - y_j)^2, without the 1/2."""
-    return autograd.sum([(a - y) ** 2 for a, y in zip(outputs, targets)])
-
-
 def _samples(name, n, nin, nout):
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     return rng.uniform(-1, 1, (n, nin)), rng.uniform(0, 1, (n, nout))
@@ -58,7 +53,7 @@ def _derivation_3_4_2(W1, b1, W2, b2, X, Y):
 def test_the_3_4_2_network_derivation_equals_backward():
     X, Y = _samples("3-4-2", n=6, nin=3, nout=2)
     model = nn.MLP(3, [4, 2], activation="sigmoid", output_activation="sigmoid", seed=zlib.crc32(b"3-4-2"))
-    cost = autograd.sum([_sum_of_squares(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
+    cost = autograd.sum([nn.sum_squared_error(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
     cost.backward()
     by_hand = _derivation_3_4_2(*_layer_arrays(model.layers[0]), *_layer_arrays(model.layers[1]), X, Y)
     by_autograd = [*_layer_grads(model.layers[0]), *_layer_grads(model.layers[1])]
@@ -72,7 +67,7 @@ def test_the_3_4_2_update_with_r_0_1_lowers_the_cost():
                    seed=zlib.crc32(b"3-4-2 update"))
 
     def cost():
-        return autograd.sum([_sum_of_squares(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
+        return autograd.sum([nn.sum_squared_error(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
 
     before = cost()
     before.backward()
@@ -86,19 +81,14 @@ def test_ejemplo_2_two_sigmoid_layers_and_a_linear_output_without_bias():
     # z2 = W1 x + b1, a2 = f(z2); z3 = W2 a2 + b2, a3 = f(z3); s = W3 a3 (no bias).
     X, Y = _samples("Ejemplo 2", n=4, nin=3, nout=1)
     hidden = [nn.Layer(3, 4, activation="sigmoid", seed=1), nn.Layer(4, 3, activation="sigmoid", seed=2)]
-    rng = np.random.default_rng(zlib.crc32(b"W3"))
-    W3 = [autograd.Parameter(float(w)) for w in rng.uniform(-0.5, 0.5, 3)]
+    output = nn.Layer(3, 1, activation="identity", bias=False, seed=3)  # s = W3 a3: no bias at all
+    model = nn.Sequential(*hidden, output)
+    assert len(model.parameters()) == (3 + 1) * 4 + (4 + 1) * 3 + 3 and output.biases() == []
 
-    def score(x):
-        a = x
-        for layer in hidden:
-            a = layer(a)
-        return autograd.dot(W3, a)  # the output layer: no bias term at all
-
-    cost = autograd.sum([(score(x) - y[0]) ** 2 for x, y in zip(X.tolist(), Y.tolist())])
+    cost = autograd.sum([nn.sum_squared_error(model(x), y) for x, y in zip(X.tolist(), Y.tolist())])
     cost.backward()
     (W1, b1), (W2, b2) = (_layer_arrays(layer) for layer in hidden)
-    w3 = np.array([w.data for w in W3])
+    w3 = np.array([w.data for w in output.neurons[0].w])
     expected = [np.zeros_like(g) for g in (W1, b1, W2, b2, w3)]
     for x, y in zip(X, Y):
         a2 = _sigmoid(W1 @ x + b1)
@@ -109,7 +99,7 @@ def test_ejemplo_2_two_sigmoid_layers_and_a_linear_output_without_bias():
         for total, term in zip(expected, (np.outer(dC_dz2, x), dC_dz2, np.outer(dC_dz3, a2), dC_dz3,
                                           a3 * dC_ds)):
             total += term
-    got = [*_layer_grads(hidden[0]), *_layer_grads(hidden[1]), np.array([w.grad for w in W3])]
+    got = [*_layer_grads(hidden[0]), *_layer_grads(hidden[1]), np.array([w.grad for w in output.neurons[0].w])]
     for hand, auto in zip(expected, got):
         np.testing.assert_allclose(auto, hand, rtol=1e-12, atol=1e-15)
 
