@@ -67,7 +67,8 @@ def test_the_3_4_2_update_with_r_0_1_lowers_the_cost():
                    seed=zlib.crc32(b"3-4-2 update"))
 
     def cost():
-        return autograd.sum([nn.sum_squared_error(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]) / len(X)
+        costs = [nn.sum_squared_error(model(x), y) for x, y in zip(X.tolist(), Y.tolist())]
+        return autograd.sum(costs) / len(X)
 
     before = cost()
     before.backward()
@@ -99,7 +100,8 @@ def test_ejemplo_2_two_sigmoid_layers_and_a_linear_output_without_bias():
         for total, term in zip(expected, (np.outer(dC_dz2, x), dC_dz2, np.outer(dC_dz3, a2), dC_dz3,
                                           a3 * dC_ds)):
             total += term
-    got = [*_layer_grads(hidden[0]), *_layer_grads(hidden[1]), np.array([w.grad for w in output.neurons[0].w])]
+    w3_grads = np.array([w.grad for w in output.neurons[0].w])
+    got = [*_layer_grads(hidden[0]), *_layer_grads(hidden[1]), w3_grads]
     for hand, auto in zip(expected, got):
         np.testing.assert_allclose(auto, hand, rtol=1e-12, atol=1e-15)
 
