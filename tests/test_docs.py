@@ -57,3 +57,42 @@ def test_the_docs_extra_and_ci_build_the_site_strictly():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert 'pip install ".[docs]"' in ci
     assert any("mkdocs build --strict" in line for line in ci)
+
+
+# ---------------------------------------------------------------------------
+# README.md: what a package index page shows
+# ---------------------------------------------------------------------------
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SITE = "https://chainrule.github.io/chainrule/"
+REPOSITORY = "https://github.com/chainrule/chainrule/blob/main/"
+
+
+def test_readme_examples_run_as_written_after_the_quick_start(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    blocks = CODE.findall(README)
+    assert blocks
+    namespace: dict[str, object] = {"__name__": "__readme__"}
+    for number, block in enumerate(blocks):
+        assert "sklearn" not in block and "torch" not in block  # the quick start installs neither
+        exec(compile(block, f"README.md example {number + 1}", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "-12.0 -4.0 -4.0 3.0" in printed and "[0, 1, 1, 0]" in printed
+
+
+def test_readme_links_are_absolute_and_lead_somewhere():
+    links = re.findall(r"\]\(([^)]+)\)", README) + re.findall(r"(?<![(\w])(https://\S+?)(?=[)\s*]|$)", README)
+    assert links
+    assert [link for link in links if not link.startswith("https://")] == []
+    for link in links:
+        if link.startswith(SITE):
+            page = link[len(SITE):].split("#")[0].strip("/") or "index"
+            candidates = [DOCS / f"{page}.md", DOCS / page / "index.md", ROOT / f"{page}.ipynb"]
+            assert any(path.exists() for path in candidates), link
+        elif link.startswith(REPOSITORY):
+            assert (ROOT / link[len(REPOSITORY):]).exists(), link
+
+
+def test_the_package_metadata_points_at_the_same_site():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'Documentation = "{SITE}"' in pyproject
+    assert f"site_url: {SITE}" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
