@@ -120,7 +120,8 @@ class Hopfield(Module):
             >>> net.weight_matrix()
             [[0.0, 0.0, -2.0], [0.0, 0.0, 0.0], [-2.0, 0.0, 0.0]]
         """
-        rows = [self._checked_state(p, f"pattern {k}") for k, p in enumerate(_as_rows(patterns, "patterns"))]
+        patterns = _as_list(patterns, "patterns", "states")
+        rows = [self._checked_state(p, f"pattern {k}") for k, p in enumerate(patterns)]
         if not rows:
             raise ValueError("store needs at least one pattern")
         columns = list(zip(*rows))  # column i: unit i's value in every pattern
@@ -233,7 +234,7 @@ class Hopfield(Module):
         return old if self.at_zero == "keep" else int(self.at_zero)
 
     def _checked_state(self, state: Any, what: str) -> list[int]:
-        values = _as_row(state, what)
+        values = _as_list(state, what, "-1/+1 values")
         if len(values) != self.n:
             raise ValueError(f"{what} has {len(values)} values but the network has {self.n} units")
         for i, v in enumerate(values):
@@ -255,17 +256,10 @@ def _energy(weights: list[list[float]], s: list[int]) -> float:
     return -0.5 * sum(si * sum(map(mul, row, s)) for row, si in zip(weights, s))
 
 
-def _as_row(values: Any, what: str) -> list[Any]:
+def _as_list(values: Any, what: str, items: str) -> list[Any]:
+    """``values`` as a list (a NumPy array too), or a TypeError naming ``what`` and its ``items``."""
     if hasattr(values, "tolist"):  # a NumPy array
         values = values.tolist()
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise TypeError(f"{what} must be a list of -1/+1 values, got {type(values).__name__}")
-    return list(values)
-
-
-def _as_rows(values: Any, what: str) -> list[Any]:
-    if hasattr(values, "tolist"):  # a NumPy array
-        values = values.tolist()
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise TypeError(f"{what} must be a list of states, got {type(values).__name__}")
+        raise TypeError(f"{what} must be a list of {items}, got {type(values).__name__}")
     return list(values)
