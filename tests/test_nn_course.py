@@ -1,5 +1,6 @@
 """The course's networks (docs/course.md, sections 2, 3 and 4), with its exact numbers."""
 
+import math
 import random
 
 import pytest
@@ -153,6 +154,28 @@ def test_a_single_perceptron_cannot_learn_xor():
     p = nn.Perceptron(2)
     history = p.learn(TRUTH_TABLE, [0, 1, 1, 0], lr=0.1, epochs=200)
     assert not history.converged and min(history.errors) >= 1
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_sigmoid_unit_with_summed_squared_error_deltas_is_the_lectures_batch_loop(compiled):
+    # The lectures' single-layer exercise: delta = (y - a) a (1 - a), the deltas of the whole
+    # set summed into one update per epoch, weights from U(-1, 1), eta = 0.1.
+    rng = random.Random(15)
+    points = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(15)]
+    labels = [float(2 * x1 - x2 + 0.2 > 0) for x1, x2 in points]
+    unit = nn.Neuron(2, activation="sigmoid", init=nn.init.Uniform(-1, 1), seed=3)
+    weights = [p.data for p in unit.parameters()]  # w0, w1, b
+    for _ in range(50):
+        step = [0.0, 0.0, 0.0]
+        for (x1, x2), y in zip(points, labels):
+            a = 1 / (1 + math.exp(-(weights[0] * x1 + weights[1] * x2 + weights[2])))
+            delta = (y - a) * a * (1 - a)
+            step = [s + 0.1 * delta * x for s, x in zip(step, (x1, x2, 1.0))]
+        weights = [w + s for w, s in zip(weights, step)]
+    history = nn.fit(unit, points, labels, loss="squared_error", reduction="sum", batch_size=None,
+                     lr=0.1, epochs=50, progress=False, compiled=compiled)
+    assert history.engine == ("compiled" if compiled else "eager")
+    assert [p.data for p in unit.parameters()] == pytest.approx(weights, abs=1e-12)
 
 
 def test_sign_perceptron_takes_plus_minus_one_labels():
