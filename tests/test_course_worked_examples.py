@@ -156,3 +156,37 @@ def test_four_sigmoid_units_make_a_bump():
     assert peak > 0.9
     for x in ([3.0, 0.0], [0.0, 3.0], [-3.0, 0.0], [0.0, -3.0], [3.0, 3.0]):
         assert bump(x)[0].data < 0.2 * peak  # one ridge alone is not enough: a bump, not a cross
+
+
+def test_the_3_layer_forward_pass_code_is_an_mlp_3_4_4_1():
+    # h1 = f(W1 x + b1) (4x1), h2 = f(W2 h1 + b2) (4x1), out = W3 h2 + b3 (1x1), f the sigmoid.
+    model = nn.MLP(3, [4, 4, 1], activation="sigmoid", output_activation="identity",
+                   seed=zlib.crc32(b"3-4-4-1"))
+    (W1, b1), (W2, b2), (W3, b3) = (_layer_arrays(layer) for layer in model.layers)
+    x = np.random.default_rng(zlib.crc32(b"3-4-4-1 x")).standard_normal(3)
+    h1 = _sigmoid(W1 @ x + b1)
+    h2 = _sigmoid(W2 @ h1 + b2)
+    out = W3 @ h2 + b3
+    assert [o.data for o in model(x.tolist())] == pytest.approx(out.tolist(), rel=1e-12)
+
+
+def test_backpropagation_without_activations_is_the_deltas_recursion():
+    # The lecture's simplified example (no activation function anywhere) on a 2-2-2-1 net:
+    # delta(4) = y - a(4), delta(3) = W(3)^T delta(4), delta(2) = W(2)^T delta(3);
+    # for J = 1/2 (y - a)^2, dJ/dW(l)_ij = -a(l)_j delta(l+1)_i, and -dJ/dx = W(1)^T delta(2).
+    model = nn.MLP(2, [2, 2, 1], activation="identity", bias=False, seed=zlib.crc32(b"no activations"))
+    W1, W2, W3 = (np.array([[w.data for w in n.w] for n in layer.neurons]) for layer in model.layers)
+    x, y = np.array([0.6, -0.4]), 0.9
+    inputs = [Value(xi) for xi in x]
+    nn.squared_error(model(inputs), [y]).backward()
+
+    a2 = W1 @ x
+    a3 = W2 @ a2
+    a4 = W3 @ a3
+    delta4 = y - a4
+    delta3 = W3.T @ delta4
+    delta2 = W2.T @ delta3
+    for layer, a, delta in zip(model.layers, (x, a2, a3), (delta2, delta3, delta4)):
+        grads = np.array([[w.grad for w in n.w] for n in layer.neurons])
+        np.testing.assert_allclose(grads, -np.outer(delta, a), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose([-v.grad for v in inputs], W1.T @ delta2, rtol=1e-12, atol=1e-15)
