@@ -98,7 +98,8 @@ def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | N
         if isinstance(root, Graph):
             raise TypeError("an explorer page steps through a pass, so render needs the Value, "
                             "not a drawn Graph: render(f, 'graph.html')")
-        return explore(root, backend=backend, **draw_options).save(path)
+        page_root = single_root(as_roots(root), "an explorer page")
+        return explore(page_root, backend=backend, **draw_options).save(path)
     if isinstance(root, Graph):
         if draw_options:
             raise TypeError(f"render got a drawn Graph and drawing options {sorted(draw_options)}: "

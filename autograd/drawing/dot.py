@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from ..engine import BackwardStep
+from ..ops import Op
 from ..value import Constant, Parameter, Value
 from .folding import Plan, advice, box_name, op_name, role_of, value_name
 from .gradients import Gradients
@@ -113,7 +115,8 @@ class Writer:
         self.options = options
         self.fmt = options.format_number
         self.roles_drawn: dict[str, None] = {}
-        self.op_attributes: dict[tuple, str] = {}  # the same op looks the same: built once
+        # The same op looks the same: its attributes are built once per (op, arg, constant...).
+        self.op_attributes: dict[tuple[Op | None, Any, int | None, str | None, bool], str] = {}
 
     # -- the whole text ---------------------------------------------------------
     def lines(self) -> list[str]:
@@ -318,9 +321,7 @@ class Writer:
             lines.append(f"\t{op_name(i)} -> {value_name(i)}\n")
         for i, group in enumerate(plan.group):
             if group is not None and i not in plan.hidden:
-                inputs = box_inputs.pop(group, None)
-                if inputs is not None:
-                    box = box_name(group)
-                    lines.extend(f"\t{source} -> {box}\n" for source in inputs)
+                box = box_name(group)
+                lines.extend(f"\t{source} -> {box}\n" for source in box_inputs.pop(group, {}))
                 lines.append(f"\t{box_name(group)} -> {value_name(i)}\n")
         return lines

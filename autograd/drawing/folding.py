@@ -92,8 +92,8 @@ class Scopes:
         # uses (a neuron's weights in the neuron), wherever it was made.
         for i, node in enumerate(order):
             if is_held_leaf(node):
-                homes = [self.home[c] for c in consumers[i]]
-                if homes and None not in homes:
+                homes = [home for c in consumers[i] if (home := self.home[c]) is not None]
+                if homes and len(homes) == len(consumers[i]):
                     self.home[i] = self.common_ancestor(homes)
 
     @staticmethod

@@ -53,6 +53,13 @@ class Story:
         return texts
 
 
+def gate_of(node: Value) -> str:
+    """The op table's label of the gate that computed ``node`` (``+``, ``tanh``, ``*-1``...)."""
+    if node.op is None:
+        raise ValueError(f"{node!r} is a leaf: no gate computed it")
+    return node.op.label(node.arg)
+
+
 def name_of(node: Value, fmt: Format) -> str:
     """How a caption names a value: its label, its number if a constant, else its op's output."""
     if node.label:
@@ -110,7 +117,7 @@ def _uses(plan: Plan, steps: Sequence[BackwardStep], fmt: Format) -> dict[str, l
     """For each drawn value, what each of its uses sends back: upstream x local = product."""
     uses: dict[str, list[tuple[int, str]]] = {value_name(i): [] for i in _visible_values(plan)}
     for taken in steps:
-        gate = taken.node.op.label(taken.node.arg) if taken.node.op is not None else "?"
+        gate = gate_of(taken.node)
         upstream = as_float(taken.upstream)
         for parent, local in zip(taken.parents, taken.local_grads):
             entry = uses.get(value_name(plan.index[parent]))
@@ -128,10 +135,10 @@ def _sends(taken: BackwardStep, fmt: Format) -> str:
     for parent, local in zip(taken.parents, taken.local_grads):
         groups.setdefault(fmt(as_float(local)), []).append(name_of(parent, fmt))
     parts = []
-    for local, names in groups.items():
-        flow = fmt(upstream * float(local)) if _is_number(local) else UNKNOWN
+    for local_text, names in groups.items():
+        flow = fmt(upstream * float(local_text)) if _is_number(local_text) else UNKNOWN
         targets = listed([f"to {name}" for name in dict.fromkeys(names)])
-        parts.append(f"{fmt(upstream)} × local {local} = {flow} {targets}")
+        parts.append(f"{fmt(upstream)} × local {local_text} = {flow} {targets}")
     return "upstream " + listed(parts)
 
 
@@ -160,7 +167,7 @@ def backward_story(plan: Plan, steps: Sequence[BackwardStep], fmt: Format) -> St
         i = plan.index[taken.node]
         upstream[i] = as_float(taken.upstream)
         current, where = _places(plan, i)
-        frame = Frame(f"step {taken.step + 1} of {total}: {where}the {taken.node.op.label(taken.node.arg)} "
+        frame = Frame(f"step {taken.step + 1} of {total}: {where}the {gate_of(taken.node)} "
                       f"gate sends {_sends(taken, fmt)}", current)
         for p in progress.advance(taken):
             text = progress.texts[p]
@@ -204,7 +211,7 @@ def forward_story(plan: Plan, steps: Sequence[BackwardStep], fmt: Format) -> Sto
     for k, i in enumerate(computed, start=1):
         node = plan.order[i]
         current, where = _places(plan, i)
-        frame = Frame(f"step {k} of {total}: {where}the {node.op.label(node.arg)} gate computes "
+        frame = Frame(f"step {k} of {total}: {where}the {gate_of(node)} gate computes "
                       f"{_computes(node, fmt)}", current)
         if i not in plan.hidden:
             frame.changes.append((value_name(i), "data", fmt(node.data)))

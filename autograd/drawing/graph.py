@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import graphviz
 
@@ -63,6 +63,21 @@ class Graph(graphviz.Digraph):
                 f"this drawing has {self.edge_count:,} edges, over the limit of {edge_limit:,} "
                 f"that Graphviz lays out in seconds (beyond it, minutes). {advice}")
 
+    @overload
+    def pipe(self, format: str | None = ..., renderer: str | None = ..., formatter: str | None = ...,
+             neato_no_op: bool | int | None = ..., quiet: bool = ..., *, engine: str | None = ...,
+             encoding: None = ...) -> bytes: ...
+
+    @overload
+    def pipe(self, format: str | None = ..., renderer: str | None = ..., formatter: str | None = ...,
+             neato_no_op: bool | int | None = ..., quiet: bool = ..., *, engine: str | None = ...,
+             encoding: str) -> str: ...
+
+    @overload
+    def pipe(self, format: str | None = ..., renderer: str | None = ..., formatter: str | None = ...,
+             neato_no_op: bool | int | None = ..., quiet: bool = ..., *, engine: str | None = ...,
+             encoding: str | None) -> bytes | str: ...
+
     def pipe(self, format: str | None = None, renderer: str | None = None,
              formatter: str | None = None, neato_no_op: bool | int | None = None,
              quiet: bool = False, *, engine: str | None = None,
@@ -118,7 +133,8 @@ class Graph(graphviz.Digraph):
         target = Path(outfile) if outfile is not None else Path(f"{source_path}.{format}")
         if raise_if_result_exists and target.exists():
             raise FileExistsError(f"{target} exists (raise_if_result_exists=True)")
-        target.write_bytes(self.pipe(format=format))
+        self.check_size()
+        target.write_bytes(layout(self.source, format))
         if cleanup:
             source_path.unlink()
         if view:
