@@ -26,9 +26,11 @@ from typing import Any
 from collections.abc import Callable, Sequence
 
 __all__ = ["REPO_ROOT", "run_worker", "emit", "time_calls", "median_and_min", "format_seconds",
-           "format_bytes", "module_available"]
+           "format_bytes", "module_available", "write_between_markers", "BENCHMARK_PAGES"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The pages whose benchmark tables the scripts rewrite between their markers.
+BENCHMARK_PAGES = (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "benchmarks.md")
 
 # The worker's answer is the last stdout line that starts with this marker, so
 # stray prints from an engine under test can never be mistaken for it.
@@ -95,3 +97,23 @@ def module_available(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def write_between_markers(start: str, end: str, text: str, paths: Sequence[Path] = BENCHMARK_PAGES) -> None:
+    """Replace what lies between the ``start`` and ``end`` marker lines with ``text``, in each
+    file that has both markers (the README and the docs site's benchmark page).
+
+    Raises SystemExit when no file has them: a table measured for nothing is an error.
+    """
+    written = 0
+    for path in paths:
+        page = path.read_text(encoding="utf-8") if path.exists() else ""
+        if start not in page or end not in page:
+            continue
+        head, rest = page.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+        print(f"wrote the table into {path}")
+        written += 1
+    if not written:
+        raise SystemExit(f"no file has the benchmark markers ({start!r} ... {end!r})")

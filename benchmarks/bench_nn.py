@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, emit, format_seconds, module_available, run_worker
+from _common import emit, format_seconds, module_available, run_worker, write_between_markers
 
 import bench_compile  # one BLAS thread for every worker, as in bench_compile
 
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown_table(rows)
     print("\n" + table)
     if args.update_readme:
-        update_readme([REPO_ROOT / "README.md", REPO_ROOT / "docs" / "benchmarks.md"], table)
+        write_between_markers(README_START, README_END, table)
     return 0
 
 
@@ -494,23 +494,6 @@ def markdown_table(rows: list[tuple[str, str, str, str]]) -> str:
              "| benchmark | chainrule | reference | ratio |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     return "\n".join(lines)
-
-
-def update_readme(paths: list[Path], table: str) -> None:
-    """Replace the text between the two markers with ``table`` in each file that has them
-    (the README and the docs site's benchmark page)."""
-    written = 0
-    for path in paths:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        if README_START not in text or README_END not in text:
-            continue
-        head, rest = text.split(README_START, 1)
-        tail = rest.split(README_END, 1)[1]
-        path.write_text(f"{head}{README_START}\n{table}\n{README_END}{tail}", encoding="utf-8")
-        print(f"wrote the table into {path}")
-        written += 1
-    if not written:
-        raise SystemExit(f"no file has the nn benchmark markers ({README_START!r} ... {README_END!r})")
 
 
 def _load_average() -> str:
