@@ -201,8 +201,8 @@ class CompiledLossAndGrad(BatchStep):
             try:
                 yield
             finally:
-                self.sync()
-                self._fit = None
+                fit, self._fit = self._fit, None
+                fit.release()
 
     def sync(self) -> None:
         fit = getattr(self, "_fit", None)
@@ -248,9 +248,13 @@ class CompiledLossAndGrad(BatchStep):
 class _FitArrays:
     """One fit's data, parameters and optimizer state as arrays, and the update between batches.
 
-    Memory: the parameters live in one array (``values``) besides the tape's own
-    buffers; the Values and the optimizer's lists are written from it by
-    :meth:`write_back` only (at the end of a fit and before a callback).
+    Memory: the parameters live in the tape's own buffer for the whole fit
+    (:meth:`autograd.compiler.CompiledFunction.hold_parameters`): each batch reads
+    them there and the optimizer updates them there, in place; the gradients are
+    read where the backward pass left them. No parameter-sized array is copied per
+    batch besides the update's arithmetic; the Values, their ``.grad`` and the
+    optimizer's lists are written by :meth:`write_back` only (at the end of a fit
+    and before a callback).
     """
 
     def __init__(self, step: CompiledLossAndGrad, rows: list[Any], targets: list[Any],
@@ -260,21 +264,24 @@ class _FitArrays:
         self.inputs = np.asarray(rows, dtype=float)  # converted once per fit
         self.target_array = step._target_array(targets)
         self.targets = targets
-        self.values = self.compiled.parameter_array()
-        self.grads: np.ndarray | None = None
-        position = {id(p): i for i, p in enumerate(self.compiled.params)}
-        indices = [position[id(p)] for p in optimizer.parameters]  # checked by BatchStep.training
+        self.values = self.compiled.hold_parameters()  # the tape's buffer: updated in place
+        self.grads: np.ndarray | None = None  # the tape's gradients of the last batch (a view)
+        self.changed = False  # whether a batch ran since the Values were written
         # None: the optimizer updates every parameter, in the tape's order (no gather, no scatter)
-        self.subset = None if indices == list(range(len(position))) else np.array(indices)
+        self.subset: np.ndarray | None = None
+        if optimizer.parameters != self.compiled.params:  # compared by identity
+            position = {p: i for i, p in enumerate(self.compiled.params)}
+            self.subset = np.array([position[p] for p in optimizer.parameters])  # checked by BatchStep
+        # kept in place, so that no step allocates (and page-faults in) fresh parameter-sized arrays
         self.state = [np.array(getattr(optimizer, name), dtype=float) for name in optimizer.state_names]
 
     def train_batch(self, picked: np.ndarray | None) -> tuple[float, np.ndarray]:
         """One batch (rows ``picked``, or all): forward, backward, update; the loss and the outputs."""
         inputs, targets = (self.inputs, self.target_array) if picked is None else (
             self.inputs[picked], self.target_array[picked])
-        result = self.compiled.value_and_grad(inputs, targets, params=self.values,
-                                              output_grad=self.owner._seed(len(inputs)))
+        result = self.compiled.value_and_grad(inputs, targets, output_grad=self.owner._seed(len(inputs)))
         self.grads = result.param_grads
+        self.changed = True  # the gradients at least (an update that diverges changes no value)
         self._update(result.param_grads)
         loss = self.owner.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
         return loss, result.outputs[:, 2:]
@@ -289,24 +296,34 @@ class _FitArrays:
         # overflow here can make a value non-finite: it raises, and nothing is kept.
         try:
             with np.errstate(over="raise", invalid="raise"):
-                new_values, self.state = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
+                new_values, new_state = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
         except FloatingPointError:
             with np.errstate(all="ignore"):
                 new_values, _ = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
             index = int(np.flatnonzero(~np.isfinite(new_values))[0])
             raise optimizer.diverged(index, float(new_values[index])) from None
         if subset is None:
-            self.values = new_values
+            self.values[...] = new_values
         else:
             self.values[subset] = new_values
+        for kept, new in zip(self.state, new_state):
+            kept[...] = new
         optimizer.steps += 1
 
     def write_back(self) -> None:
         """The trained values into the parameter Values, the last gradients into ``.grad``,
-        the optimizer's state into its lists."""
-        self.compiled.set_parameters(self.values)
+        the optimizer's state into its lists (nothing if no update happened since the last time)."""
+        if not self.changed:
+            return
+        self.compiled.write_back()
         if self.grads is not None:
             for parameter, gradient in zip(self.compiled.params, self.grads.tolist()):
                 parameter.grad = gradient
         for name, array in zip(self.optimizer.state_names, self.state):
             setattr(self.optimizer, name, array.tolist())
+        self.changed = False
+
+    def release(self) -> None:
+        """:meth:`write_back`, and the tape reads the parameter Values again."""
+        self.write_back()
+        self.compiled.release_parameters(write_back=False)

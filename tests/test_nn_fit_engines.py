@@ -160,3 +160,59 @@ def test_an_optimizer_built_on_another_model_is_refused_before_any_step(compiled
         nn.fit(model, X4, [0, 1, 1, 0], loss="bce", optimizer=nn.SGD(other, lr=0.1), epochs=80,
                progress=False, compiled=compiled)
     assert values(model).tolist() == before.tolist()
+
+
+def _numpy_buffers_of(count):
+    """The NumPy data buffers alive now (allocated since tracemalloc started) of >= ``count`` float64s."""
+    import tracemalloc
+
+    numpy_only = tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)
+    traces = tracemalloc.take_snapshot().filter_traces([numpy_only]).traces
+    return sorted(trace.size for trace in traces if trace.size >= 8 * count)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffers(momentum):
+    """Issue 13's memory rule: besides the tape's arrays (the shared values, where the parameters
+    live, and their gradients), at most one parameter-sized array: SGD's momentum, when it has one.
+
+    Counted, not timed: the NumPy buffers of at least one float per parameter alive at each
+    callback. The model is sized so that nothing else is that large (inputs, batch buffers and
+    index arrays all stay below one float per parameter). Two batch sizes (8, then 6) run, so
+    each has its buffers: the parameters must still be held once."""
+    import tracemalloc
+
+    rng = np.random.default_rng(13)
+    X, Y = rng.normal(size=(14, 300)), rng.normal(size=(14, 1))
+    model = nn.MLP(300, [40, 40, 1], activation="tanh", output_activation="identity", seed=13)
+    count = len(model.parameters())
+    optimizer = nn.SGD(model, lr=1e-3, momentum=momentum)
+    seen = []
+    was_tracing = tracemalloc.is_tracing()
+    tracemalloc.start()
+    try:
+        history = nn.fit(model, X, Y, optimizer=optimizer, epochs=3, batch_size=8, progress=False,
+                         compiled=True, callback=lambda *_: seen.append(_numpy_buffers_of(count)))
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    assert history.engine == "compiled" and len(seen) == 3
+    state_arrays = 1 if momentum else 0
+    for sizes in seen:
+        assert len(sizes) == 2 + state_arrays, sizes
+
+
+def test_a_callback_sees_the_gradients_and_momentum_of_the_last_batch():
+    X, labels = blobs(12, seed=6)
+    seen = {}
+    for compiled in (True, False):
+        model = nn.MLP(3, [5, 3], activation="tanh", output_activation="identity", seed=2)
+        optimizer = nn.SGD(model, lr=0.3, momentum=0.5)
+        snapshots = seen[compiled] = []
+
+        def look(epoch, history, s=snapshots, m=model, o=optimizer):
+            s.append([p.grad for p in m.parameters()] + list(o.deltas) + [o.steps])
+        nn.fit(model, X, labels, loss="cross_entropy", optimizer=optimizer, epochs=3, batch_size=5, seed=1,
+               progress=False, compiled=compiled, callback=look)
+    np.testing.assert_allclose(seen[True], seen[False], rtol=0, atol=TOLERANCE)
+

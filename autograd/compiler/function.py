@@ -70,9 +70,14 @@ class CompiledFunction:
         self.input_shapes = tape.input_shapes
         self.output_shape = tape.output_shape
         self._bound = BoundCache(self.program, self.dtype)
-        replay = ScalarReplay(tape) if self.dtype == np.float64 else None
+        n = len(self.params)
+        # hold_parameters(): the parameters live in the tape's shared buffer, read in place
+        self._held: np.ndarray | None = None
+        self._held_grads = self._bound.shared.grads[:n].view()
+        self._held_grads.flags.writeable = False
         # one sample runs on floats where that is faster than NumPy on arrays of one number
-        self.scalar_replay = replay if replay is not None and replay_is_faster(replay, self.program) else None
+        replays = self.dtype == np.float64 and replay_is_faster(tape, self.program)
+        self.scalar_replay = ScalarReplay(tape) if replays else None
         self._input_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
 
     def __repr__(self) -> str:
@@ -85,10 +90,13 @@ class CompiledFunction:
     def parameter_array(self, out: np.ndarray | None = None) -> np.ndarray:
         """The parameters' current data (in ``params`` order): a new array, or written into ``out``.
 
-        A training loop keeps the parameters in this array while it trains: it passes
-        the array as ``params=`` at every step, updates it in place, and writes it
-        back into the parameter Values once, with :meth:`set_parameters` (no
-        per-step conversion between Values and arrays).
+        While they are held (:meth:`hold_parameters`), the held values.
+
+        A training loop can keep the parameters in this array while it trains: it
+        passes the array as ``params=`` at every step, updates it in place, and writes
+        it back into the parameter Values once, with :meth:`set_parameters` (no
+        per-step conversion between Values and arrays). :meth:`hold_parameters` goes
+        further: the array is the tape's own buffer, so no step copies it.
 
         Example:
             >>> import numpy as np, autograd
@@ -102,12 +110,13 @@ class CompiledFunction:
             >>> round(w.data, 6), round(b.data, 6)
             (2.0, 1.0)
         """
+        current = self._held if self._held is not None else [p._data for p in self.params]
         if out is None:
-            return np.array([p._data for p in self.params], dtype=self.dtype)
+            return np.array(current, dtype=self.dtype)
         if not isinstance(out, np.ndarray) or out.shape != (len(self.params),):
             raise ValueError(f"out must be an array of shape ({len(self.params)},), got "
                              f"{getattr(out, 'shape', type(out).__name__)}")
-        out[...] = [p._data for p in self.params]
+        out[...] = current
         return out
 
     def set_parameters(self, values: Any) -> None:
@@ -121,9 +130,73 @@ class CompiledFunction:
             >>> f = autograd.compile(lambda x: w * x, (1.0,)); f.set_parameters([2.0]); w.data
             2.0
         """
-        checked = self._check_param_array(values).tolist()  # every check first: a refusal changes nothing
-        for p, number in zip(self.params, checked):
+        checked = self._check_param_array(values)  # every check first: a refusal changes nothing
+        for p, number in zip(self.params, checked.tolist()):
             p.data = number
+        if self._held is not None and checked is not self._held:
+            self._held[...] = checked  # the held array follows the Values
+
+    def hold_parameters(self) -> np.ndarray:
+        """Keep the parameters in the tape's own buffer while training; returns that buffer's view.
+
+        The Values' numbers are copied in once; from then on every call reads the
+        parameters in place from the returned array (not from the Values) and
+        returns ``param_grads`` as a read-only view of the tape's gradient buffer,
+        valid until the next call: a step copies no parameter-sized array. Update the
+        array in place (``theta -= lr * grads``); :meth:`write_back` puts it into the
+        Values, :meth:`release_parameters` too and makes calls read the Values again.
+        While held, ``params=`` is refused. Holding again returns the same array.
+
+        Example:
+            >>> import numpy as np, autograd
+            >>> w, b = autograd.Parameter(0.5), autograd.Parameter(0.0)
+            >>> f = autograd.compile(lambda x, y: (w * x + b - y) ** 2, (0.0, 0.0))
+            >>> theta = f.hold_parameters()
+            >>> x, y = np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 7.0])  # y = 2x + 1
+            >>> for _ in range(2000):
+            ...     theta -= 0.05 * f.value_and_grad(x, y, output_grad=1 / 3).param_grads
+            >>> f.release_parameters()
+            >>> round(w.data, 6), round(b.data, 6)
+            (2.0, 1.0)
+        """
+        if self._held is None:
+            held = self._bound.shared.values[:len(self.params)]
+            held[...] = self._check_param_array([p._data for p in self.params])
+            self._held = held
+        return self._held
+
+    def write_back(self) -> None:
+        """Write the held parameters into the parameter Values (they stay held).
+
+        Example:
+            >>> import autograd
+            >>> w = autograd.Parameter(0.5)
+            >>> f = autograd.compile(lambda x: w * x, (1.0,)); f.hold_parameters()[0] = 3.0
+            >>> f.write_back(); w.data
+            3.0
+        """
+        if self._held is not None:
+            self.set_parameters(self._held)
+
+    def release_parameters(self, write_back: bool = True) -> None:
+        """:meth:`write_back` (unless ``write_back=False``: the Values are already up to date),
+        then read the parameter Values again at every call.
+
+        Example:
+            >>> import autograd
+            >>> w = autograd.Parameter(0.5)
+            >>> f = autograd.compile(lambda x: w * x, (1.0,)); theta = f.hold_parameters()
+            >>> theta *= 4; f.release_parameters(); w.data, f.parameters_held
+            (2.0, False)
+        """
+        if write_back:
+            self.write_back()
+        self._held = None
+
+    @property
+    def parameters_held(self) -> bool:
+        """Whether :meth:`hold_parameters` keeps the parameters in the tape's buffer."""
+        return self._held is not None
 
     def _check_param_array(self, values: Any) -> np.ndarray:
         """``values`` as an array of one number per parameter, none of them NaN."""
@@ -201,7 +274,7 @@ class CompiledFunction:
             bound.forward()
             bound.backward(self._seed(output_grad, batch), wrt_inputs)
         outputs = self._shape_outputs(bound)
-        param_grads = bound.shared_grads[:len(self.params)].copy()
+        param_grads = self._held_grads if self._held is not None else self._held_grads.copy()
         input_grads = None
         if wrt_inputs:
             rows = self._input_rows
@@ -236,7 +309,10 @@ class CompiledFunction:
                 wrt_inputs: bool) -> TapeGradients | None:
         """One sample on the scalar replay (None: it gave up; run the program for the error)."""
         assert self.scalar_replay is not None
-        if params is None:
+        if self._held is not None:
+            self._refuse_params_while_held(params)
+            values = self._held.tolist()
+        elif params is None:
             values = [p._data for p in self.params]
         else:
             values = self._check_param_array(params).tolist()
@@ -257,6 +333,9 @@ class CompiledFunction:
             input_grads = tuple(np.array(found.input_grads[rows[i]:rows[i + 1]]).reshape((1,) + shape)
                                 for i, shape in enumerate(self.input_shapes))
         param_grads = np.array(found.param_grads if found.param_grads is not None else [], dtype=np.float64)
+        if self._held is not None:  # where a held call's gradients are, whichever path ran
+            self._bound.shared.grads[:len(self.params)] = param_grads
+            param_grads = self._held_grads
         return TapeGradients(outputs, param_grads, input_grads)
 
     def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
@@ -285,9 +364,16 @@ class CompiledFunction:
             raise ValueError(f"{what}: a number too large for {self.dtype.name}") from None
         return bound
 
+    def _refuse_params_while_held(self, params: Any) -> None:
+        if params is not None:
+            raise ValueError("the parameters are held in the tape's buffer (hold_parameters()): update "
+                             "that array instead of passing params=, or release_parameters() first")
+
     def _write_parameters(self, shared_values: np.ndarray, params: Any) -> None:
         n = len(self.params)
-        if params is None:
+        if self._held is not None:  # already where the tape reads them
+            self._refuse_params_while_held(params)
+        elif params is None:
             shared_values[:n] = [p._data for p in self.params]
         elif isinstance(params, np.ndarray) and params.shape == (n,) and params.dtype.kind == "f":
             shared_values[:n] = params

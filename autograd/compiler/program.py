@@ -35,7 +35,7 @@ import numpy as np
 from .dot_groups import ArgumentColumns, DotKey, LayerKey, LinearGroup
 from .groups import Group, OpKey, StopKey
 from .numpy_math import numpy_math
-from .run import BoundProgram
+from .run import BoundProgram, SharedBuffers
 from .tape import CONST, FROZEN, INPUT, PARAM, TEMP, Instruction, Ref, Tape, count
 from .views import BATCHED, SHARED
 
@@ -197,9 +197,10 @@ class Program:
     def __repr__(self) -> str:
         return f"<Program: {count(len(self.groups), 'step')} for {count(len(self.tape), 'instruction')}>"
 
-    def bind(self, batch_size: int, dtype: Any) -> BoundProgram:
-        """Buffers and step closures for one batch size and dtype (cached by the caller)."""
-        return BoundProgram(self, batch_size, numpy_math(dtype))
+    def bind(self, batch_size: int, dtype: Any, shared: SharedBuffers | None = None) -> BoundProgram:
+        """Buffers and step closures for one batch size and dtype (cached by the caller);
+        ``shared``: the shared slots' buffers to use (made for this batch size if None)."""
+        return BoundProgram(self, batch_size, numpy_math(dtype), shared)
 
     # -- which slots need a gradient -----------------------------------------------
     def needs_grad(self, wrt_inputs: bool) -> dict[int, np.ndarray]:

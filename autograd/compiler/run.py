@@ -25,7 +25,7 @@ from .views import BATCHED, SHARED, slot_target
 if TYPE_CHECKING:
     from .program import Program
 
-__all__ = ["BoundProgram", "BackwardPlan", "Seed", "BoundCache"]
+__all__ = ["BoundProgram", "BackwardPlan", "Seed", "BoundCache", "SharedBuffers"]
 
 _ARITHMETIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError)
 
@@ -47,6 +47,27 @@ class BackwardPlan(NamedTuple):
     steps: list[tuple[int, Step]]  # (group number, closure), in reverse group order
 
 
+class SharedBuffers(NamedTuple):
+    """The values and gradients of a program's shared slots, one number per slot.
+
+    Shared slots (parameters, frozen leaves, constants and what depends on them
+    alone) do not grow with the batch, so one pair serves every batch size of a
+    compiled function: parameters kept there stay where they are whichever batch
+    size runs (a fit's last, smaller batch included).
+    """
+
+    values: np.ndarray
+    grads: np.ndarray
+
+    @classmethod
+    def allocate(cls, program: Program, dtype: Any) -> SharedBuffers:
+        """Zeroed buffers for ``program``'s shared slots, its constants written in."""
+        values = np.zeros(program.n_shared, dtype=dtype)
+        constants = program.tape.constants
+        values[program.const_start:program.const_start + len(constants)] = constants
+        return cls(values, np.zeros(program.n_shared, dtype=dtype))
+
+
 class BoundProgram:
     """A program's buffers for one batch size, with its forward and backward step closures.
 
@@ -54,20 +75,22 @@ class BoundProgram:
         batched_values, shared_values: the values, one row of ``batch_size`` numbers
             per batched slot, one number per shared slot (``values[space]`` too).
         batched_grads, shared_grads: the gradients, shaped alike (``grads[space]``).
+            The shared pair is ``shared``'s (:class:`SharedBuffers`), given by the
+            caller to every batch size, or made for this one.
         arguments: the caller's arrays of the arguments layers read in place.
     """
 
-    def __init__(self, program: Program, batch_size: int, math: NumpyMath) -> None:
+    def __init__(self, program: Program, batch_size: int, math: NumpyMath,
+                 shared: SharedBuffers | None = None) -> None:
         self.program = program
         self.batch_size = batch_size
         self.math = math
         dtype = math.dtype
         self.batched_values = np.zeros((program.n_batched, batch_size), dtype=dtype)
-        self.shared_values = np.zeros(program.n_shared, dtype=dtype)
         self.batched_grads = np.zeros((program.n_batched, batch_size), dtype=dtype)
-        self.shared_grads = np.zeros(program.n_shared, dtype=dtype)
-        constants = program.tape.constants
-        self.shared_values[program.const_start:program.const_start + len(constants)] = constants
+        if shared is None:
+            shared = SharedBuffers.allocate(program, dtype)
+        self.shared_values, self.shared_grads = shared
         self.values = {BATCHED: self.batched_values, SHARED: self.shared_values}
         self.grads = {BATCHED: self.batched_grads, SHARED: self.shared_grads}
         self.saved: list[Any] = [None] * len(program.groups)  # what each group's backward reads
@@ -78,8 +101,9 @@ class BoundProgram:
 
     @property
     def nbytes(self) -> int:
-        """The size of the value and gradient buffers."""
-        return sum(buffer.nbytes for buffer in (*self.values.values(), *self.grads.values()))
+        """The size of the batch-sized value and gradient buffers (the shared pair is not counted:
+        it is shared by every batch size)."""
+        return self.batched_values.nbytes + self.batched_grads.nbytes
 
     def out_view(self, group: Group) -> np.ndarray:
         """The rows of a group's results."""
@@ -214,6 +238,7 @@ class BoundCache:
 
     def __init__(self, program: Program, dtype: Any, sizes: int = 4, budget: int = 256 * 2**20) -> None:
         self.program, self.dtype, self.sizes, self.budget = program, dtype, sizes, budget
+        self.shared = SharedBuffers.allocate(program, dtype)  # one pair for every batch size
         self._bound: dict[int, BoundProgram] = {}  # least recently used first
 
     def get(self, batch_size: int) -> BoundProgram:
@@ -222,7 +247,7 @@ class BoundCache:
         if bound is None:
             while len(self._bound) >= self.sizes:
                 self._bound.pop(next(iter(self._bound)))
-            bound = self.program.bind(batch_size, self.dtype)
+            bound = self.program.bind(batch_size, self.dtype, self.shared)
         self._bound[batch_size] = bound
         while len(self._bound) > 1 and sum(b.nbytes for b in self._bound.values()) > self.budget:
             self._bound.pop(next(iter(self._bound)))

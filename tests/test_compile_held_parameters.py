@@ -1,0 +1,110 @@
+"""hold_parameters(): the parameters live in the compiled tape's own buffer while a loop trains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd
+
+
+def line_fit():
+    w, b = autograd.Parameter(0.5, "w"), autograd.Parameter(0.0, "b")
+    f = autograd.compile(lambda x, y: (w * x + b - y) ** 2, (0.0, 0.0))
+    return w, b, f
+
+
+def test_the_held_array_is_the_tapes_buffer_and_is_read_in_place():
+    w, b, f = line_fit()
+    theta = f.hold_parameters()
+    assert theta.tolist() == [0.5, 0.0] and f.parameters_held
+    assert np.shares_memory(theta, f._bound.shared.values)  # the very buffer the program reads
+    x, y = np.array([1.0, 2.0]), np.array([0.0, 0.0])
+    assert f(x, y).tolist() == [0.25, 1.0]
+    theta[0] = 1.0  # no call copies the Values in: the next one sees the new number
+    assert f(x, y).tolist() == [1.0, 4.0]
+    assert w.data == 0.5  # and the Value is not touched until written back
+    assert f.hold_parameters() is theta
+
+
+def test_gradients_are_a_read_only_view_of_the_tapes_gradient_buffer():
+    _, _, f = line_fit()
+    f.hold_parameters()
+    x, y = np.array([1.0, 2.0]), np.array([0.0, 0.0])
+    grads = f.value_and_grad(x, y).param_grads
+    assert grads.tolist() == [2 * 0.5 * 1 + 2 * 1.0 * 2, 2 * 0.5 + 2 * 1.0]
+    assert np.shares_memory(grads, f._bound.shared.grads) and not grads.flags.writeable
+    with pytest.raises(ValueError):
+        grads[0] = 1.0
+
+
+def test_every_batch_size_reads_the_same_held_parameters():
+    _, _, f = line_fit()
+    theta = f.hold_parameters()
+    theta[:] = [2.0, 1.0]
+    for size in (1, 3, 5):  # one sample may replay on floats: it reads the held array too
+        x = np.arange(size, dtype=float)
+        result = f.value_and_grad(x, 2 * x + 1)
+        assert result.outputs.tolist() == [0.0] * size
+        assert result.param_grads.tolist() == [0.0, 0.0]
+    theta[1] = 2.0
+    assert f.value_and_grad(np.array([1.0]), np.array([3.0])).param_grads.tolist() == [2.0, 2.0]
+
+
+def test_a_loop_on_held_parameters_equals_the_loop_passing_params():
+    w, b, f = line_fit()
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 7.0])
+    passed = f.parameter_array()
+    for _ in range(50):
+        passed -= 0.05 * f.value_and_grad(x, y, params=passed, output_grad=1 / 3).param_grads
+    held = f.hold_parameters()
+    for _ in range(50):
+        held -= 0.05 * f.value_and_grad(x, y, output_grad=1 / 3).param_grads
+    assert held.tolist() == passed.tolist()
+    f.release_parameters()
+    assert [w.data, b.data] == passed.tolist() and not f.parameters_held
+
+
+def test_write_back_keeps_holding_and_release_reads_the_values_again():
+    w, b, f = line_fit()
+    theta = f.hold_parameters()
+    theta[:] = [3.0, 4.0]
+    f.write_back()
+    assert (w.data, b.data) == (3.0, 4.0) and f.parameters_held
+    assert f.parameter_array().tolist() == [3.0, 4.0]
+    f.release_parameters()
+    w.data = 1.0  # the Values again: a call reads them
+    assert f(np.array([1.0]), np.array([0.0])).tolist() == [25.0]
+
+
+def test_set_parameters_while_held_changes_the_values_and_the_held_array():
+    w, b, f = line_fit()
+    theta = f.hold_parameters()
+    f.set_parameters([7.0, 8.0])
+    assert theta.tolist() == [7.0, 8.0] and (w.data, b.data) == (7.0, 8.0)
+
+
+def test_params_are_refused_while_held():
+    _, _, f = line_fit()
+    theta = f.hold_parameters()
+    for batch in (1, 2):  # the scalar replay and the program
+        with pytest.raises(ValueError, match="held"):
+            f.value_and_grad(np.zeros(batch), np.zeros(batch), params=np.array([1.0, 2.0]))
+    assert theta.tolist() == [0.5, 0.0]
+
+
+def test_a_nan_written_into_the_held_array_is_named_not_propagated():
+    _, _, f = line_fit()
+    theta = f.hold_parameters()
+    theta[1] = float("nan")
+    with pytest.raises(autograd.NonFiniteError, match=r"parameter 1 \(b\) is NaN"):
+        f.value_and_grad(np.zeros(2), np.zeros(2))
+
+
+def test_float32_tapes_hold_float32_parameters():
+    w = autograd.Parameter(0.5)
+    f = autograd.compile(lambda x: w * x, (1.0,), dtype="float32")
+    theta = f.hold_parameters()
+    assert theta.dtype == np.float32
+    theta *= 2
+    assert f(np.array([3.0], dtype=np.float32)).tolist() == [3.0]
