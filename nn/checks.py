@@ -59,10 +59,13 @@ def check_inputs(model: Module, X: Any, what: str = "X row") -> list[list[float]
         ...
         ValueError: X row 0 has 3 values but the model takes 2 inputs
     """
+    nin = getattr(model, "nin", None)
+    whole = _finite_matrix_rows(X, nin)
+    if whole is not None:
+        return whole
     rows = as_rows("X", X)
     if not rows:
         raise ValueError("X is empty: no samples to train on")
-    nin = getattr(model, "nin", None)
     checked: list[list[float]] = []
     for i, row in enumerate(rows):
         _refuse_unordered(f"{what} {i}", row)
@@ -154,6 +157,22 @@ def _check_sequence_data(model: Module, X: Any, Y: Any, loss_fn: Loss) -> tuple[
         except ValueError as error:
             raise ValueError(f"Y sequence {i} does not fit the {loss_fn.name} loss: {error}") from None
     return sequences, checked
+
+
+def _finite_matrix_rows(X: Any, nin: int | None) -> list[list[float]] | None:
+    """A non-empty 2-D NumPy array of finite real numbers, ``nin`` wide, as rows of floats; else None.
+
+    The common case checked by the array itself (the course's 64 x 1000 inputs in a
+    millisecond, where the loop of :func:`check_inputs` took a fifth of a second);
+    None sends anything else through that loop, which names the bad row.
+    """
+    dtype = getattr(X, "dtype", None)
+    if getattr(dtype, "kind", None) not in ("i", "u", "f") or getattr(X, "ndim", None) != 2 or X.size == 0:
+        return None
+    if (nin is not None and X.shape[1] != nin) or not (math.isfinite(X.min()) and math.isfinite(X.max())):
+        return None  # min and max are NaN if any entry is, and infinite if one is
+    rows: list[list[float]] = X.astype("float64").tolist()
+    return rows
 
 
 def _finite_input(row: str, j: int, v: Any) -> float:

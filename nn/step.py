@@ -158,9 +158,9 @@ class BatchStep:
         An optimizer that updates a Value the model does not use is refused before
         any step: built on another model, it would "train" without changing anything.
         """
-        mine = {id(p) for p in self.parameters}
-        for i, p in enumerate(optimizer.parameters):
-            if id(p) not in mine:
+        mine = set(self.parameters)  # Values hash and compare by identity
+        for i, p in enumerate([] if mine.issuperset(optimizer.parameters) else optimizer.parameters):
+            if p not in mine:
                 raise ValueError(f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a "
                                  "parameter of this model: build the optimizer on this model or its "
                                  "parameters")

@@ -131,13 +131,18 @@ def _example_array(name: str, example: Any) -> np.ndarray:
 
 def _check_params(params: Sequence[Value], leaves: Sequence[Value]) -> list[Value]:
     params = list(params)
+    # The common case checked in bulk (a model's 100,000 parameters in a few ms), the
+    # culprit named by the loop below only when something is wrong.
+    if (all(isinstance(p, Value) and p._op is None for p in params)
+            and len(set(params)) == len(params) and set(leaves).isdisjoint(params)):
+        return params
     inputs = set(leaves)
     seen: set[Value] = set()
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}")
-        if not p.is_leaf:
-            raise ValueError(f"params[{i}] is not a leaf (it was computed by {p.op.name}); "
+        if p._op is not None:
+            raise ValueError(f"params[{i}] is not a leaf (it was computed by {p._op.name}); "
                              "gradients are returned for leaf Values")
         if p in seen:
             raise ValueError(f"params[{i}] appears twice in params")
