@@ -50,10 +50,10 @@ EXPECTED_COURSE_DOT = textwrap.dedent("""\
     \tv0 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td><b>x</b></td></tr><tr><td><font color="#1b6b2a">data -2</font></td></tr><tr><td><font color="#b3261e">grad -4</font></td></tr></table>> fillcolor="#cfe3f7" tooltip="input x"]
     \tv1 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td><b>y</b></td></tr><tr><td><font color="#1b6b2a">data 5</font></td></tr><tr><td><font color="#b3261e">grad -4</font></td></tr></table>> fillcolor="#cfe3f7" tooltip="input y"]
     \tv2 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td><b>q</b></td></tr><tr><td><font color="#1b6b2a">data 3</font></td></tr><tr><td><font color="#b3261e">grad -4</font></td></tr></table>> fillcolor="#ffffff" tooltip="intermediate q"]
-    \to2 [label="+" shape="ellipse" fillcolor="#f2f2f2" width="0.3" height="0.3" margin="0.04,0.02" tooltip="add: local gradient 1, 1"]
+    \to2 [label="+" ordering="in" shape="ellipse" fillcolor="#f2f2f2" width="0.3" height="0.3" margin="0.04,0.02" tooltip="add: local gradient 1, 1"]
     \tv3 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td><b>z</b></td></tr><tr><td><font color="#1b6b2a">data -4</font></td></tr><tr><td><font color="#b3261e">grad 3</font></td></tr></table>> fillcolor="#cfe3f7" tooltip="input z"]
     \tv4 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td><b>f</b></td></tr><tr><td><font color="#1b6b2a">data -12</font></td></tr><tr><td><font color="#b3261e">grad 1</font></td></tr></table>> fillcolor="#c9ecc9" tooltip="output f"]
-    \to4 [label="*" shape="ellipse" fillcolor="#f2f2f2" width="0.3" height="0.3" margin="0.04,0.02" tooltip="mul: local gradient y, x"]
+    \to4 [label="*" ordering="in" shape="ellipse" fillcolor="#f2f2f2" width="0.3" height="0.3" margin="0.04,0.02" tooltip="mul: local gradient y, x"]
     \tv0 -> o2 [label="local 1" fontcolor="#6a3d9a" tooltip="upstream -4 × local 1 = -4 flows back"]
     \tv1 -> o2 [label="local 1" fontcolor="#6a3d9a" tooltip="upstream -4 × local 1 = -4 flows back"]
     \to2 -> v2

@@ -93,6 +93,11 @@ def _graph_attributes(options: Options, plan: Plan, legend: list[str]) -> list[t
         # A layer of folded neurons reads every output of the layer before: bundling
         # those n x m edges keeps them readable (labelled edges are never merged).
         pairs.append(("concentrate", "true"))
+        # Graphviz's crossing minimisation shuffles a layer's boxes (any order of n boxes
+        # reading the same m inputs crosses as often), drawing neuron 4, 5, 0, 13...; rank=same
+        # chains inside the layer's cluster do not stop it. Almost no passes keep the order
+        # the nodes and edges are declared in: index order (tests/test_draw_orders.py).
+        pairs.append(("mclimit", "0.01"))
     # The note and the legend are the graph's label, outside the ranks: as a node, the
     # legend widened the first rank of every drawing by its own width.
     rows = [f"<tr><td align=\"left\">{escape(plan.note)}</td></tr>"] if plan.note else []
@@ -247,8 +252,11 @@ class Writer:
                 text = f"{text}{constant}" if text[0] in "+-*/" else f"{text}(x, {constant})"
             else:
                 text = f"{constant}{text}x" if text[0] in "+-*/" else f"{text}({constant}, x)"
-        pairs = [("label", text), ("shape", "ellipse"), ("fillcolor", OP_FILL), ("width", "0.3"),
-                 ("height", "0.3"), ("margin", "0.04,0.02"),
+        # ordering=in: a gate's operands stand in operand order (w0 x0 w1 x1, not w0 x0 x1 w1,
+        # in the course's sigmoid neuron drawn left to right). Graphviz ignores it in clusters,
+        # where operand_orders chains a neuron's weights instead.
+        pairs = [("label", text), ("ordering", "in"), ("shape", "ellipse"), ("fillcolor", OP_FILL),
+                 ("width", "0.3"), ("height", "0.3"), ("margin", "0.04,0.02"),
                  ("tooltip", f"{op.name}: local gradient {op.derivative}")]
         if highlight:
             pairs += [("color", HIGHLIGHT_COLOUR), ("penwidth", "2.5")]
