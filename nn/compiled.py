@@ -137,6 +137,7 @@ class CompiledLossAndGrad(BatchStep):
         compiled = self.trace(inputs[0], ys[0])
         batch = len(inputs)
         result = compiled.value_and_grad(inputs, self._target_array(ys), output_grad=self._seed(batch))
+        self.loss.check_outputs(result.outputs[:, 2:])  # what the eager loss function checks itself
         for parameter, gradient in zip(self.parameters, result.param_grads.tolist()):
             parameter.grad = gradient
         total = self.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
@@ -280,6 +281,7 @@ class _FitArrays:
         inputs, targets = (self.inputs, self.target_array) if picked is None else (
             self.inputs[picked], self.target_array[picked])
         result = self.compiled.value_and_grad(inputs, targets, output_grad=self.owner._seed(len(inputs)))
+        self.owner.loss.check_outputs(result.outputs[:, 2:])  # before the update: a failed step keeps nothing
         self.grads = result.param_grads
         self.changed = True  # the gradients at least (an update that diverges changes no value)
         self._update(result.param_grads)

@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 import numbers
 from typing import Any, Union
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import autograd
 from autograd import Value
+from autograd.context import STATE
 
 from .module import Module
 
@@ -38,6 +39,29 @@ Targets = Union[float, Value, Sequence[Union[float, Value]]]
 # log() is clamped at -100, as PyTorch's BCELoss does, so a saturated sigmoid
 # (1 - a == 0.0 in floats) gives a large finite loss instead of log(0).
 _LOG_FLOOR = math.exp(-100.0)
+
+
+def check_probabilities(outputs: Iterable[float], what: str = "binary_cross_entropy") -> None:
+    """``ValueError`` unless every output is a probability (in [0, 1]), naming the fix.
+
+    PyTorch's ``BCELoss`` refuses such inputs too ("all elements of input should be
+    between 0 and 1"): clamping them, as the logarithms' floor would, trains on nonsense.
+    Both training engines call it (eager: the loss function; compiled: :meth:`Loss.check_outputs`).
+
+    Example:
+        >>> check_probabilities([0.0, 0.25, 1.0])  # a saturated sigmoid gives 0 or 1: fine
+        >>> check_probabilities([0.5, 1.75])
+        Traceback (most recent call last):
+        ...
+        ValueError: binary_cross_entropy needs probabilities (outputs between 0 and 1), got 1.75: ...
+    """
+    for a in outputs:
+        if not 0.0 <= a <= 1.0:  # NaN fails too
+            raise ValueError(
+                f"{what} needs probabilities (outputs between 0 and 1), got {a!r}: end the model "
+                "in a sigmoid (nn.MLP(..., output_activation=\"sigmoid\")), or keep its raw scores "
+                "and use loss=\"bce_logits\" (nn.binary_cross_entropy_with_logits), which applies "
+                "the sigmoid inside, stably")
 
 
 def _as_list(values: Any) -> list[Any]:
@@ -107,6 +131,8 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
     With a sigmoid output the gradient at the neuron's sum is a - y (exercise 1 of the course).
     The logarithms are clamped at -100 (as PyTorch does) so a saturated output gives a
     large finite loss; prefer :func:`binary_cross_entropy_with_logits` on raw scores.
+    An output outside [0, 1] (a linear or ReLU last layer) raises ``ValueError`` naming the
+    fix, as PyTorch's ``BCELoss`` does, instead of being clamped.
 
     Example:
         >>> from autograd import Value
@@ -115,6 +141,8 @@ def binary_cross_entropy(outputs: Outputs, targets: Targets) -> Value:
         (0.693147, -0.5)
     """
     outputs, targets = _paired(outputs, targets, "binary_cross_entropy")
+    if not STATE.get().tracing:  # a compiled tape checks its outputs instead (Loss.check_outputs)
+        check_probabilities(a.data for a in outputs)
     logs, weights = [], []
     for a, y in zip(outputs, targets):
         # A hard label (a plain 0 or 1) needs one of the two terms: half the nodes.
@@ -226,12 +254,14 @@ class Loss:
     """
 
     def __init__(self, name: str, function: Callable[..., Value], classifier: bool,
-                 target_rule: str = "any", threshold: float | None = None) -> None:
+                 target_rule: str = "any", threshold: float | None = None,
+                 output_rule: str = "any") -> None:
         self.name = name
         self.function = function
         self.classifier = classifier
         self.target_rule = target_rule
         self.threshold = threshold
+        self.output_rule = output_rule
 
     def __call__(self, outputs: Outputs, target: Any) -> Value:
         return self.function(outputs, target)
@@ -264,6 +294,23 @@ class Loss:
         if self.target_rule == "sign" and any(v not in (-1.0, 1.0) for v in numbers_):
             raise ValueError(f"{self.name} needs labels -1 or +1, got {target!r}"[:200])
         return numbers_
+
+    def check_outputs(self, outputs: Any) -> None:
+        """``ValueError`` if the model's outputs (rows, or a NumPy array of them) cannot go into the loss.
+
+        The eager loss functions check their own inputs; a compiled tape cannot (it
+        replays the ops without Python's checks), so it calls this on each batch's outputs.
+
+        Example:
+            >>> LOSSES["bce"].check_outputs([[0.5], [1.5]])
+            Traceback (most recent call last):
+            ...
+            ValueError: binary_cross_entropy needs probabilities (outputs between 0 and 1), got 1.5: ...
+            >>> LOSSES["bce_logits"].check_outputs([[0.5], [1.5]])  # raw scores: anything goes
+        """
+        if self.output_rule == "probability":
+            rows = outputs.tolist() if hasattr(outputs, "tolist") else outputs
+            check_probabilities((a for row in rows for a in row), getattr(self.function, "__name__", self.name))
 
     def is_correct(self, outputs: Sequence[float], target: Any) -> bool | None:
         """Whether a prediction is right (every output on the target's side); None for regression.
@@ -313,7 +360,8 @@ def _losses() -> dict[str, Loss]:
         (("sse", "sum_squared_error"), Loss("sse", sum_squared_error, classifier=False)),
         (("mse",), Loss("mse", mse, classifier=False)),
         (("bce", "binary_cross_entropy"),
-         Loss("bce", binary_cross_entropy, classifier=True, target_rule="probability", threshold=0.5)),
+         Loss("bce", binary_cross_entropy, classifier=True, target_rule="probability", threshold=0.5,
+              output_rule="probability")),
         (("bce_logits", "binary_cross_entropy_with_logits"),
          Loss("bce_logits", binary_cross_entropy_with_logits, classifier=True, target_rule="probability",
               threshold=0.0)),

@@ -43,6 +43,46 @@ def test_bce_on_a_saturated_sigmoid_is_large_but_finite():
     assert nn.binary_cross_entropy(z.sigmoid(), 0.0).data == pytest.approx(100.0)
 
 
+@pytest.mark.parametrize("output", [-0.5, 1.5, 1.0 + 2 ** -52, -1e-300, 7.0])
+def test_bce_refuses_outputs_that_are_not_probabilities_naming_the_fix(output):
+    # PyTorch's BCELoss: "all elements of input should be between 0 and 1"; clamping trained on nonsense
+    with pytest.raises(ValueError, match=r"binary_cross_entropy needs probabilities .*got "
+                       r".*output_activation=\"sigmoid\".*loss=\"bce_logits\""):
+        nn.binary_cross_entropy([Value(0.5), Value(output)], [1.0, 0.0])
+
+
+XOR = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_fit_with_bce_on_a_linear_last_layer_raises_in_both_engines_and_changes_nothing(compiled):
+    pytest.importorskip("numpy")  # the compiled engine
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=3)  # linear last layer (the default)
+    outputs = [row[0] for row in nn.predict(model, XOR[0])]
+    assert not all(0.0 <= a <= 1.0 for a in outputs)  # this seed has an output outside [0, 1]
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy needs probabilities \(outputs between "
+                       r"0 and 1\), got .*: end the model in a sigmoid"):
+        nn.fit(model, *XOR, loss="bce", epochs=2, batch_size=None, progress=False, compiled=compiled)
+    assert model.state_dict() == before
+    with pytest.raises(ValueError, match="needs probabilities"):
+        nn.evaluate(model, *XOR, loss="bce")
+    # The two ways out the message names both train.
+    for fixed, loss in [(nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=3), "bce"),
+                        (nn.MLP(2, [4, 1], activation="tanh", seed=3), "bce_logits")]:
+        history = nn.fit(fixed, *XOR, loss=loss, epochs=2, batch_size=None, progress=False, compiled=compiled)
+        assert history.engine == ("compiled" if compiled else "eager")
+        assert all(math.isfinite(v) for v in history.loss)
+
+
+def test_bce_is_checked_on_outputs_and_not_on_raw_scores():
+    nn.LOSSES["bce"].check_outputs([[0.0, 1.0], [0.25, 0.75]])
+    with pytest.raises(ValueError, match="got -0.25"):
+        nn.LOSSES["binary_cross_entropy"].check_outputs([[0.5, -0.25]])
+    for name in set(nn.LOSSES) - {"bce", "binary_cross_entropy"}:
+        nn.LOSSES[name].check_outputs([[-3.0, 5.0, 0.5]])  # scores, errors, margins: any number
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.floats(-30, 30), st.sampled_from([0.0, 1.0, 0.3]))
 def test_bce_with_logits_equals_bce_of_the_sigmoid(z, y):
