@@ -233,7 +233,7 @@ def test_cross_entropy_training_separates_three_clusters():
 
 # -- evaluation, prediction, gradient checking ---------------------------------------------
 def test_evaluate_and_predict_record_no_graph_and_keep_the_mode():
-    model = nn.MLP(2, [3, 1], activation="rrelu", output_activation="rrelu", seed=0)
+    model = nn.MLP(2, [3, 1], activation="rrelu", output_activation="sigmoid", seed=0)
     result = nn.evaluate(model, X4, AND, loss="bce")
     assert 0 <= result.accuracy <= 1 and result.loss > 0
     assert model.training
@@ -250,7 +250,8 @@ def test_evaluate_and_predict_record_no_graph_and_keep_the_mode():
     ("soft_exponential", "squared_error", [[1, 2]] * 4),
 ])
 def test_gradcheck_of_a_whole_model(activation, loss, Y):
-    model = nn.MLP(2, [4, 2], activation=activation, seed=1)
+    model = nn.MLP(2, [4, 2], activation=activation, seed=1,
+                   output_activation="sigmoid" if loss == "bce" else "identity")  # bce takes probabilities
     X = [[0.3, -0.7], [1.1, 0.2], [-0.4, 0.9], [0.05, 0.5]]
     result = nn.gradcheck(model, X, Y, loss=loss)
     assert result.ok and len(result.analytic) == len(model.parameters())
