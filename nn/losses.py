@@ -309,8 +309,11 @@ class Loss:
             >>> LOSSES["bce_logits"].check_outputs([[0.5], [1.5]])  # raw scores: anything goes
         """
         if self.output_rule == "probability":
-            rows = outputs.tolist() if hasattr(outputs, "tolist") else outputs
-            check_probabilities((a for row in rows for a in row), getattr(self.function, "__name__", self.name))
+            # A NumPy batch as one flat list: 0.4 us for 1 x 2 outputs, 11 us for 64 x 1 (a nested
+            # generator took 1.2 and 53 us; NumPy's min and max, 17 us either way).
+            flat = (outputs.ravel().tolist() if hasattr(outputs, "ravel")
+                    else [a for row in outputs for a in row])
+            check_probabilities(flat, getattr(self.function, "__name__", self.name))
 
     def is_correct(self, outputs: Sequence[float], target: Any) -> bool | None:
         """Whether a prediction is right (every output on the target's side); None for regression.
