@@ -65,13 +65,20 @@ def perceptron_trick(line: Sequence[float], point: Sequence[float], label: int,
 
 @dataclass
 class PerceptronHistory:
-    """Misclassified samples in each epoch of :meth:`Perceptron.learn`."""
+    """Misclassified samples in each epoch of :meth:`Perceptron.learn`.
+
+    Example (OR from zero weights: no mistake in the fourth epoch):
+        >>> history = Perceptron(2).learn([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 1])
+        >>> history.errors, history.epochs, history.converged
+        ([1, 2, 1, 0], 4, True)
+    """
 
     errors: list[int] = field(default_factory=list)
     converged: bool = False
 
     @property
     def epochs(self) -> int:
+        """The number of epochs run (the last one without mistakes if ``converged``)."""
         return len(self.errors)
 
 

@@ -59,7 +59,20 @@ PathLike = Union[str, Path]
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be loaded: not JSON, truncated, edited or for another model."""
+    """A model file that cannot be loaded: not JSON, truncated, edited or for another model.
+
+    The message names the file and what is wrong with it; a failed load changes nothing.
+
+    Example:
+        >>> import os, tempfile, nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+        >>> with open(path, "w") as file:
+        ...     _ = file.write('{"format": "chainrule')
+        >>> nn.load(path)
+        Traceback (most recent call last):
+        ...
+        nn.serialization.ModelFileError: cannot load model file '...': not valid JSON ... looks truncated)
+    """
 
 
 class ModelFileNotFoundError(ModelFileError, FileNotFoundError):
