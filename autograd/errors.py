@@ -23,7 +23,8 @@ from typing import Any
 from collections.abc import Sequence
 
 __all__ = ["TracingError", "NonFiniteError", "OverflowValueError", "StaleGraphError", "describe_call",
-           "forward_error", "check_result", "check_gradients", "local_grad_error", "stale_graph_error"]
+           "forward_error", "check_result", "check_gradients", "local_grad_error", "local_grad_not_finite",
+           "stale_graph_error"]
 
 
 class TracingError(RuntimeError):
@@ -131,6 +132,19 @@ def local_grad_error(op: Any, inputs: Sequence[float], arg: Any, error: Exceptio
     return ValueError(f"the local gradient of {describe_call(op, inputs, arg)} is undefined ({error})")
 
 
+def local_grad_not_finite(op: Any, inputs: Sequence[float], arg: Any, index: int,
+                          local: float) -> NonFiniteError:
+    """The error for a local gradient that is NaN or infinite at these operands.
+
+    Example:
+        >>> from autograd.ops import OPS
+        >>> local_grad_not_finite(OPS["pow"], [-3.0, 2.0], None, 1, math.nan)
+        NonFiniteError('the local gradient of pow(-3.0, 2.0) for operand 1 is nan')
+    """
+    return NonFiniteError(f"the local gradient of {describe_call(op, inputs, arg)} for operand {index} "
+                          f"is {local!r}")
+
+
 def check_gradients(op: Any, inputs: Sequence[float], arg: Any, upstream: float,
                     local_grads: Sequence[float]) -> None:
     """Raise if a backward step (``upstream x local gradient`` per operand) is NaN or overflows.
@@ -151,7 +165,7 @@ def check_gradients(op: Any, inputs: Sequence[float], arg: Any, upstream: float,
         if math.isfinite(product) or (product == product and not given_finite):
             continue
         if not math.isfinite(local):
-            raise NonFiniteError(f"the local gradient of {where} for operand {index} is {local!r}")
+            raise local_grad_not_finite(op, inputs, arg, index, local)
         raise OverflowValueError(f"the gradient of operand {index} of {where} is too large: upstream "
                                  f"{upstream!r} x local gradient {local!r}")
     if given_finite:

@@ -57,9 +57,10 @@ FUNCTIONS: dict[str, Callable[..., Value]] = {
 }
 _FUNCTION_ARITY = {"abs": 1, "max": 2, "min": 2}
 
-_BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+           ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
            ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
-_UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.USub: lambda a: -a, ast.UAdd: lambda a: +a}
 
 
 def normalized_name(name: str) -> str:
@@ -157,6 +158,8 @@ class _Formula:
     def source_of(self, node: ast.AST, longest: int) -> str | None:
         """The text of ``node`` if it is at most ``longest`` characters long (without
         ``ast.get_source_segment``, which splits the whole formula into lines on every call)."""
+        if not isinstance(node, ast.expr) or node.end_lineno is None or node.end_col_offset is None:
+            return None  # a node without a place in the text (none that parse() makes)
         start = self.line_starts[node.lineno - 1] + node.col_offset
         end = self.line_starts[node.end_lineno - 1] + node.end_col_offset
         if end - start > 4 * longest:  # a character is at most 4 bytes
@@ -214,7 +217,7 @@ class _Formula:
     def _value_of(self, node: ast.AST, results: dict[int, Any], leaves: dict[str, Value]) -> Any:
         if isinstance(node, ast.Expression):
             return results[id(node.body)]
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):  # check() refused others
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in leaves:

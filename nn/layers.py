@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 if TYPE_CHECKING:  # typing.Self is Python 3.11+; chainrule runs on 3.10 too
     from typing_extensions import Self
 
-import autograd
 from autograd import Parameter, Value
 
 from .activations import ActivationSpec, resolve_activation
@@ -75,7 +74,7 @@ class Neuron(ScopedByIndex, Module):
 
     def _forward(self, inputs: list[Value]) -> Value:
         """The forward pass on inputs already checked and made Values (by its layer)."""
-        with autograd.scope(self._scope_name):
+        with self._scope:
             return self.activation.forward(weighted_sum(self.w, inputs, self.b))
 
     @classmethod
@@ -144,8 +143,11 @@ class Layer(ScopedByIndex, Module):
         return self.forward(x)
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
-        inputs = as_inputs(x, self.nin, "Layer")
-        with autograd.scope(self._scope_name):
+        return self._forward(as_inputs(x, self.nin, "Layer"))
+
+    def _forward(self, inputs: list[Value]) -> list[Value]:
+        """The forward pass on inputs already checked and made Values (by its MLP)."""
+        with self._scope:
             return [neuron._forward(inputs) for neuron in self.neurons]
 
     @classmethod
@@ -276,8 +278,9 @@ class MLP(Sequential):
                  output_activation: ActivationSpec | None = "identity", *, bias: bool = True,
                  init: InitSpec = "uniform", seed: Seed = None) -> None:
         nin = positive_int("nin", nin)
-        one_layer = isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool)
-        given: Any = [int(nouts)] if one_layer else nouts
+        given: Any = nouts
+        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
+            given = [int(nouts)]
         if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
             raise TypeError(f"nouts must be a list of layer sizes, got {type(given).__name__}")
         sizes = [nin] + [positive_int(f"nouts[{i}]", n) for i, n in enumerate(given)]
@@ -305,7 +308,7 @@ class MLP(Sequential):
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         values = as_inputs(x, self._layers[0].nin, "MLP")
         for layer in self._layers:
-            values = layer(values)
+            values = layer._forward(values)
         return values
 
     @classmethod

@@ -12,9 +12,10 @@ import numbers
 from typing import Any
 from collections.abc import Sequence
 
+import autograd
 from autograd import Value
 from autograd.ops import OPS, DotOperands
-from autograd.value import apply_nary
+from autograd.value import apply
 
 __all__ = ["weighted_sum", "positive_int", "as_inputs", "ScopedByIndex"]
 
@@ -32,7 +33,7 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value 
         >>> weighted_sum([Value(2.0)], [Value(3.0)], Value(1.0)).data
         7.0
     """
-    return apply_nary(DOT, DotOperands.pack(weights, inputs, bias), bias is not None)
+    return apply(DOT, DotOperands.pack(weights, inputs, bias), None, bias is not None)
 
 
 def positive_int(what: str, n: Any) -> int:
@@ -82,6 +83,7 @@ class ScopedByIndex:
     scope_kind = ""
     _index: int | None = None
     _scope_name = ""
+    _scope: autograd.scope  # made by the index setter, which every subclass's __init__ calls
 
     @property
     def index(self) -> int | None:
@@ -92,3 +94,4 @@ class ScopedByIndex:
     def index(self, index: int | None) -> None:
         self._index = index
         self._scope_name = self.scope_kind if index is None else f"{self.scope_kind} {index}"
+        self._scope = autograd.scope(self._scope_name)  # one object entered for every sample

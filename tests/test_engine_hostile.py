@@ -181,6 +181,8 @@ def test_grad_computes_only_the_partials_it_was_asked_for():
         autograd.grad(x ** n, [n])
     with pytest.raises(NonFiniteError, match=r"pow\(-3\.0, 2\.0\)"):
         (x ** n).backward()  # backward() fills every .grad, n's too
+    with pytest.raises(NonFiniteError, match=r"pow\(-3\.0, 2\.0\) for operand 1 is nan"):
+        autograd.grad(x ** n, [n], create_graph=True)  # the same error, not a Value refusing NaN
 
 
 def test_grad_skips_the_nodes_off_the_paths_to_its_inputs():
@@ -232,6 +234,14 @@ def test_a_stale_intermediate_node_is_refused_too():
     hidden.data = 0.0
     with pytest.raises(autograd.StaleGraphError, match=r"operand 1 of add\(.*had its \.data assigned"):
         out.backward()
+
+
+def test_a_data_write_elsewhere_leaves_the_graph_fresh():
+    x = Value(2.0)
+    y = x * x + 1
+    Value(0.0).data = 5.0  # the write clock moves, but no operand of this graph changed
+    y.backward()
+    assert x.grad == 4.0
 
 
 def test_training_steps_that_rebuild_the_graph_are_not_stale():
