@@ -6,6 +6,8 @@ broken link or API reference; these tests run without MkDocs.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -44,6 +46,29 @@ def test_the_examples_of_a_page_run_in_order(page, tmp_path, monkeypatch, capsys
     for number, block in enumerate(CODE.findall(text)):
         exec(compile(block, f"{page.name} example {number + 1}", "exec"), namespace)
     assert capsys.readouterr().out  # every page's examples show something
+
+
+def _resolves(dotted: str) -> bool:
+    found: object = importlib.import_module(dotted.split(".")[0])
+    for part in dotted.split(".")[1:]:
+        if not hasattr(found, part) and inspect.ismodule(found):
+            try:
+                importlib.import_module(f"{found.__name__}.{part}")
+            except ImportError:
+                return False
+        if not hasattr(found, part):
+            return False
+        found = getattr(found, part)
+    return True
+
+
+def test_every_name_the_pages_and_the_readme_write_in_code_exists():
+    texts = [page.read_text(encoding="utf-8") for page in PAGES] + [README]
+    names = {name for text in texts for span in re.findall(r"`([^`\n]+)`", text)
+             for name in re.findall(r"(?<![\w./])((?:autograd|nn)(?:\.[A-Za-z_]\w*)+)", span)}
+    assert len(names) > 20
+    assert sorted(name for name in names if not name.endswith(".md") and not _resolves(name)) == []
+    assert not _resolves("nn.bce") and _resolves("nn.datasets.fetch_bike_sharing")
 
 
 def test_the_docs_say_which_generator_and_why():
