@@ -246,3 +246,35 @@ def test_import_nn_does_not_import_torch():
     code = "import sys, nn; print('torch' in sys.modules); nn.to_torch; print('torch' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["False", "False"]
+
+
+# The losses a student moves to PyTorch with: the same values and gradients, and BCELoss's refusal.
+LOSS_PAIRS = [
+    (nn.binary_cross_entropy, lambda a, y: torch.nn.functional.binary_cross_entropy(a, y, reduction="sum"),
+     [0.2, 0.9, 0.5, 1e-9], [0.0, 1.0, 0.3, 1.0]),
+    (nn.binary_cross_entropy_with_logits,
+     lambda z, y: torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="sum"),
+     [-0.4, 1.3, 35.0, -700.0], [0.0, 1.0, 0.25, 1.0]),
+    (nn.mse, lambda a, y: torch.nn.functional.mse_loss(a, y), [0.5, -2.0, 3.25], [1.0, 0.0, 3.0]),
+]
+
+
+@pytest.mark.parametrize("ours, theirs, outputs, targets", LOSS_PAIRS,
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_the_losses_equal_pytorchs_in_value_and_gradient(ours, theirs, outputs, targets):
+    values = [Value(o) for o in outputs]
+    loss = ours(values, targets)
+    loss.backward()
+    tensor = torch.tensor(outputs, dtype=torch.float64, requires_grad=True)
+    reference = theirs(tensor, torch.tensor(targets, dtype=torch.float64))
+    reference.backward()
+    assert loss.data == pytest.approx(reference.item(), rel=TOLERANCE, abs=TOLERANCE)
+    assert [v.grad for v in values] == pytest.approx(tensor.grad.tolist(), rel=1e-9, abs=TOLERANCE)
+
+
+def test_bce_refuses_what_pytorchs_bce_refuses():
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor([1.5], dtype=torch.float64),
+                                                 torch.tensor([1.0], dtype=torch.float64))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.binary_cross_entropy([Value(1.5)], [1.0])
