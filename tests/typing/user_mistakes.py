@@ -41,6 +41,8 @@ def models() -> None:
     print(model([0.0, 1.0])[0].data)  # (right: a model returns a list, one Value per output)
     nn.Neuron(2)([1.0, 2.0]).backward()  # (right: a Neuron returns one Value)
     nn.SGD(model.parameters, lr=0.1)  # expect: arg-type
+    nn.Adam(model, lr=0.01, beta1=0.9)  # expect: call-arg
+    nn.save(model)  # expect: call-arg
 
 
 def training() -> None:
@@ -48,6 +50,12 @@ def training() -> None:
     inputs, targets = [[0.0, 0.0], [1.0, 1.0]], [[0.0], [1.0]]
     nn.fit(model, inputs, targets, los="mse")  # expect: call-arg
     nn.fit(model, inputs, targets, lr="0.1")  # expect: arg-type
+    nn.fit(model, inputs, targets, batch_size=0.5)  # expect: arg-type
+    optimizer = nn.SGD(model, lr=0.1)
+    loss = nn.mse(model(inputs[0]), targets[0])
+    optimizer.step(loss)  # expect: call-arg
+    loss.backward()
+    optimizer.step()  # (right)
     history = nn.fit(model, inputs, targets, progress=False)
     print(history.losses[-1])  # expect: attr-defined
     print(history.loss[-1])  # (right)
