@@ -57,8 +57,10 @@ def check_probabilities(outputs: Iterable[float], what: str = "binary_cross_entr
     """
     for a in outputs:
         if not 0.0 <= a <= 1.0:  # NaN fails too
+            shown = f"{a:.6g}"  # the engines' last digits may differ; all of them if 6 would hide the fault
+            shown = shown if not 0.0 <= float(shown) <= 1.0 else repr(a)
             raise ValueError(
-                f"{what} needs probabilities (outputs between 0 and 1), got {a!r}: end the model "
+                f"{what} needs probabilities (outputs between 0 and 1), got {shown}: end the model "
                 "in a sigmoid (nn.MLP(..., output_activation=\"sigmoid\")), or keep its raw scores "
                 "and use loss=\"bce_logits\" (nn.binary_cross_entropy_with_logits), which applies "
                 "the sigmoid inside, stably")

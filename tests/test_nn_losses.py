@@ -75,6 +75,21 @@ def test_fit_with_bce_on_a_linear_last_layer_raises_in_both_engines_and_changes_
         assert all(math.isfinite(v) for v in history.loss)
 
 
+def test_the_batch_steps_of_both_engines_refuse_bce_on_a_linear_output_alike():
+    pytest.importorskip("numpy")
+    from nn.compiled import CompiledLossAndGrad
+
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=3)
+    rows, targets = XOR[0], [[y] for y in XOR[1]]
+    messages = []
+    for step in (nn.LossAndGrad(model, "bce"), CompiledLossAndGrad(model, "bce")):
+        with pytest.raises(ValueError, match="needs probabilities") as raised:
+            step(rows, targets)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+    assert all(p.grad == 0.0 for p in model.parameters())  # the compiled step set no gradient either
+
+
 def test_bce_is_checked_on_outputs_and_not_on_raw_scores():
     nn.LOSSES["bce"].check_outputs([[0.0, 1.0], [0.25, 0.75]])
     with pytest.raises(ValueError, match="got -0.25"):
