@@ -306,7 +306,14 @@ def grad(outputs: Roots, inputs: Roots, grad_outputs: Sequence[Number] | None = 
 
 
 class BackwardStep(NamedTuple):
-    """One node's turn in the backward pass (see :func:`backward_steps`)."""
+    """One node's turn in the backward pass (see :func:`backward_steps`).
+
+    Example:
+        >>> x, y = Value(3.0), Value(-4.0)
+        >>> step = next(backward_steps(x * y))
+        >>> step.upstream, step.local_grads, step.accumulated  # mul swaps its inputs
+        (1.0, (-4.0, 3.0), (-4.0, 3.0))
+    """
 
     step: int  # 0 for the output's step, counting up as backward() goes
     node: Value

@@ -32,15 +32,43 @@ class TracingError(RuntimeError):
 
     A traced graph records operations, not Python's ``if``/``while``: a branch on
     data would be frozen into the tape for every later input.
+
+    Example:
+        >>> import autograd
+        >>> def relu_by_branch(x):
+        ...     return x[0] if x[0].data > 0 else x[0] * 0.0
+        >>> try:
+        ...     autograd.compile(relu_by_branch, ([1.0],))
+        ... except TracingError:
+        ...     print("branching on data cannot be traced")
+        branching on data cannot be traced
     """
 
 
 class NonFiniteError(ValueError):
-    """An op's result or gradient is NaN, or infinite although everything it read was finite."""
+    """An op's result or gradient is NaN, or infinite although everything it read was finite.
+
+    Example:
+        >>> from autograd import Value
+        >>> try:
+        ...     Value(0.0) * float("inf")
+        ... except NonFiniteError as error:
+        ...     print(error)
+        mul(0.0, inf) is NaN
+    """
 
 
 class OverflowValueError(OverflowError, NonFiniteError):
-    """An op's result is too large for a float (an OverflowError and a ValueError)."""
+    """An op's result is too large for a float (an OverflowError and a ValueError).
+
+    Example:
+        >>> from autograd import Value
+        >>> try:
+        ...     Value(1000.0).exp()
+        ... except OverflowError as error:
+        ...     print(isinstance(error, NonFiniteError))
+        True
+    """
 
 
 class StaleGraphError(RuntimeError):
@@ -49,6 +77,17 @@ class StaleGraphError(RuntimeError):
     The node holds a result of the old data (``y = x.exp()`` keeps e^x of the old x), so
     its gradients would mix old and new values; PyTorch refuses the same way
     ("modified by an inplace operation").
+
+    Example:
+        >>> from autograd import Value
+        >>> x = Value(2.0)
+        >>> y = x.exp()
+        >>> x.data = 3.0
+        >>> try:
+        ...     y.backward()
+        ... except StaleGraphError:
+        ...     print("recompute y from the new x")
+        recompute y from the new x
     """
 
 

@@ -30,7 +30,14 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class GradcheckResult:
-    """What :func:`gradcheck` found. True in a boolean context when all partials agree."""
+    """What :func:`gradcheck` found. True in a boolean context when all partials agree.
+
+    Example:
+        >>> from autograd import Value, gradcheck
+        >>> result = gradcheck(lambda x: x * x, [Value(3.0)])
+        >>> result.ok, result.analytic, [round(n, 6) for n in result.numeric]
+        (True, (6.0,), [6.0])
+    """
 
     analytic: tuple[float, ...]
     numeric: tuple[float, ...]
@@ -53,6 +60,14 @@ class GradcheckError(AssertionError):
     """``gradcheck`` found partial derivatives where backward and the finite difference disagree.
 
     The message is the report; ``error.result`` is the :class:`GradcheckResult`.
+
+    Example:
+        >>> from autograd import Value, gradcheck
+        >>> try:
+        ...     gradcheck(lambda x: x.step(), [Value(0.0, "x")])  # step's slope is 0, the jump's is not
+        ... except GradcheckError as error:
+        ...     print(error.result.ok, error.result.analytic)
+        False (0.0,)
     """
 
     def __init__(self, result: GradcheckResult) -> None:

@@ -60,7 +60,16 @@ class Prototype(Module):
 class CompetitiveHistory:
     """What :meth:`Competitive.learn` did: per epoch, the mean squared distance of the
     samples to their winning prototype (the quantisation error), and each unit's wins
-    in the last epoch (a unit that never wins is "dead")."""
+    in the last epoch (a unit that never wins is "dead").
+
+    Example:
+        >>> from nn import Competitive
+        >>> history = Competitive(1, 2, init=0.0).learn([[1.0], [1.2]], lr=0.5, epochs=3, shuffle=False)
+        >>> history.epochs, history.wins  # the second unit never wins: it is dead
+        (3, [2, 0])
+        >>> history.error[0] > history.error[-1]
+        True
+    """
 
     error: list[float] = field(default_factory=list)
     wins: list[int] = field(default_factory=list)

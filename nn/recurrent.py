@@ -92,6 +92,13 @@ class Recurrent(Module):
     many context units there are (``ncontext``). ``nn.fit`` trains any ``Recurrent``
     on sequences: each sample is a sequence, each target a list with one target per
     step (``None`` where a step has no target).
+
+    Example:
+        >>> from nn import Elman, Jordan
+        >>> [isinstance(net, Recurrent) for net in (Elman(1, 2, 1), Jordan(1, 2, 1))]
+        [True, True]
+        >>> Elman(1, 2, 1).ncontext, Jordan(1, 2, 1).ncontext  # hidden units, or outputs, fed back
+        (2, 1)
     """
 
     def __init__(self, nin: int, nhidden: int, nout: int, activation: ActivationSpec = "tanh",

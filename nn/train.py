@@ -226,7 +226,14 @@ def _show_progress(bar: Any, history: History) -> None:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Mean loss over a data set, and accuracy (None for regression losses)."""
+    """Mean loss over a data set, and accuracy (None for regression losses).
+
+    Example:
+        >>> from nn import MLP, evaluate
+        >>> model = MLP(2, [1], output_activation="sigmoid", init=0.0)
+        >>> evaluate(model, [[0, 0], [1, 1]], [0, 1], loss="bce").accuracy  # outputs 0.5: half right
+        0.5
+    """
 
     loss: float
     accuracy: float | None

@@ -16,7 +16,19 @@ __all__ = ["Graph", "GraphTooLargeError"]
 
 
 class GraphTooLargeError(ValueError):
-    """A drawing has more nodes than Graphviz lays out in reasonable time."""
+    """A drawing has more nodes than Graphviz lays out in reasonable time.
+
+    Example:
+        >>> from autograd import Value, draw
+        >>> y = Value(1.0)
+        >>> for _ in range(5):
+        ...     y = y * 2.0
+        >>> try:
+        ...     draw(y, max_nodes=5).check_size()
+        ... except GraphTooLargeError as error:
+        ...     print(str(error)[:40])
+        this drawing has 11 nodes, over the limi
+    """
 
 
 class Graph(graphviz.Digraph):
