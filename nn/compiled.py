@@ -273,8 +273,11 @@ class _FitArrays:
         if optimizer.parameters != self.compiled.params:  # compared by identity
             position = {p: i for i, p in enumerate(self.compiled.params)}
             self.subset = np.array([position[p] for p in optimizer.parameters])  # checked by BatchStep
-        # kept in place, so that no step allocates (and page-faults in) fresh parameter-sized arrays
+        # updated in place, so that no step allocates (and page-faults in) fresh parameter-sized arrays
         self.state = [np.array(getattr(optimizer, name), dtype=float) for name in optimizer.state_names]
+        # what the rule changes in place, and a copy of each to put back if an update overflows
+        self.live = ([self.values] if self.subset is None else []) + self.state
+        self.copies = [np.empty_like(array) for array in self.live]
 
     def train_batch(self, picked: np.ndarray | None) -> tuple[float, np.ndarray]:
         """One batch (rows ``picked``, or all): forward, backward, update; the loss and the outputs."""
@@ -289,28 +292,40 @@ class _FitArrays:
         return loss, result.outputs[:, 2:]
 
     def _update(self, grads: np.ndarray) -> None:
-        """The optimizer's rule on the arrays: all parameters change, or none (as ``Optimizer.step``)."""
+        """The optimizer's rule on the arrays, in place: all parameters change or none (as ``step()``).
+
+        The values and gradients are finite (the tape raises on overflow), so only an
+        overflow in the rule can make a value non-finite: it raises, and the copies
+        taken before the rule (into arrays kept for the fit: no allocation) are put back.
+        """
         optimizer, subset = self.optimizer, self.subset
-        values = self.values if subset is None else self.values[subset]
+        values = self.values if subset is None else self.values[subset]  # a gather is a copy
         if subset is not None:
             grads = grads[subset]
-        # The values and gradients are finite (the tape raises on overflow), so only an
-        # overflow here can make a value non-finite: it raises, and nothing is kept.
+        for array, copy in zip(self.live, self.copies):
+            np.copyto(copy, array)
         try:
             with np.errstate(over="raise", invalid="raise"):
                 new_values, new_state = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
         except FloatingPointError:
-            with np.errstate(all="ignore"):
-                new_values, _ = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
-            index = int(np.flatnonzero(~np.isfinite(new_values))[0])
-            raise optimizer.diverged(index, float(new_values[index])) from None
-        if subset is None:
-            self.values[...] = new_values
-        else:
-            self.values[subset] = new_values
-        for kept, new in zip(self.state, new_state):
-            kept[...] = new
+            for array, copy in zip(self.live, self.copies):
+                np.copyto(array, copy)
+            raise self._divergence(grads) from None
+        for array, new in zip([values, *self.state], [new_values, *new_state]):
+            if new is not array:  # a rule written without augmented assignments returns new arrays
+                np.copyto(array, new)
+        if subset is not None:
+            self.values[subset] = values
         optimizer.steps += 1
+
+    def _divergence(self, grads: np.ndarray) -> FloatingPointError:
+        """The optimizer's error naming the first parameter the update would make non-finite."""
+        values = self.values if self.subset is None else self.values[self.subset]
+        with np.errstate(all="ignore"):  # the update again, on copies, to see where it fails
+            trial, _ = self.optimizer.step_arrays(NUMPY_MATH, values.copy(), grads,
+                                                  [array.copy() for array in self.state])
+        index = int(np.flatnonzero(~np.isfinite(trial))[0])
+        return self.optimizer.diverged(index, float(trial[index]))
 
     def write_back(self) -> None:
         """The trained values into the parameter Values, the last gradients into ``.grad``,

@@ -121,17 +121,21 @@ def test_an_early_stop_leaves_the_values_of_the_last_update():
     np.testing.assert_allclose(taped, eager, rtol=0, atol=TOLERANCE)
 
 
-def test_a_diverging_compiled_fit_raises_as_eager_and_keeps_the_last_good_values():
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_a_diverging_compiled_fit_raises_as_eager_and_keeps_the_last_good_values(momentum):
     results = []
-    for compiled in (True, False):
+    for compiled in (True, False):  # the tape's update runs in place: it must be undone
         model = nn.MLP(2, [3, 1], output_activation="identity", seed=0)
+        optimizer = nn.SGD(model, lr=lambda k: 1e250 if k == 2 else 1e-3, momentum=momentum)
         with pytest.raises(FloatingPointError, match="update 2 would make parameter .* training diverged") \
                 as error:  # the forward stays finite; the third update overflows
             nn.fit(model, X4, [1e100, -1e100, 1e100, -1e100], batch_size=None, epochs=50,
-                   lr=lambda k: 1e250 if k == 2 else 1e-3, progress=False, compiled=compiled)
-        results.append((values(model), str(error.value)))
+                   optimizer=optimizer, progress=False, compiled=compiled)
+        state = list(getattr(optimizer, "deltas", [])) + [optimizer.steps]
+        results.append((values(model), str(error.value), state))
     assert results[0][1] == results[1][1]
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-9)
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-9)
     assert np.isfinite(results[0][0]).all()
 
 
@@ -175,7 +179,8 @@ def _numpy_buffers_of(count):
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffers(momentum):
     """Issue 13's memory rule: besides the tape's arrays (the shared values, where the parameters
-    live, and their gradients), at most one parameter-sized array: SGD's momentum, when it has one.
+    live, and their gradients), one copy of the parameters (to put back if an update overflows);
+    with momentum also the deltas and their copy.
 
     Counted, not timed: the NumPy buffers of at least one float per parameter alive at each
     callback. The model is sized so that nothing else is that large (inputs, batch buffers and
@@ -200,7 +205,7 @@ def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffer
     assert history.engine == "compiled" and len(seen) == 3
     state_arrays = 1 if momentum else 0
     for sizes in seen:
-        assert len(sizes) == 2 + state_arrays, sizes
+        assert len(sizes) == 2 + 1 + 2 * state_arrays, sizes
 
 
 def test_a_callback_sees_the_gradients_and_momentum_of_the_last_batch():

@@ -146,6 +146,8 @@ class CompiledFunction:
         array in place (``theta -= lr * grads``); :meth:`write_back` puts it into the
         Values, :meth:`release_parameters` too and makes calls read the Values again.
         While held, ``params=`` is refused. Holding again returns the same array.
+        Calls do not search the held array for NaN (a pass over every parameter at
+        every step): :meth:`write_back` refuses one, naming the parameter.
 
         Example:
             >>> import numpy as np, autograd
@@ -213,10 +215,12 @@ class CompiledFunction:
         self._refuse_nan_parameters(array)
         return array
 
-    def _refuse_nan_parameters(self, values: np.ndarray) -> None:
-        """A NaN parameter would make every output NaN: name the first one instead."""
-        if values.dtype.kind == "f" and _has_nan(values):
-            i = int(np.flatnonzero(np.isnan(values))[0])
+    def _refuse_nan_parameters(self, values: np.ndarray, offset: int = 0) -> None:
+        """A NaN parameter would make every output NaN: name the first one instead.
+
+        ``values`` are the parameters and frozen leaves from number ``offset`` on."""
+        if values.dtype.kind == "f" and values.size and _has_nan(values):
+            i = offset + int(np.flatnonzero(np.isnan(values))[0])
             leaves = [*self.params, *self.tape.frozen]
             what = "parameter" if i < len(self.params) else "frozen leaf"
             raise NonFiniteError(f"{what} {i if i < len(self.params) else i - len(self.params)} "
@@ -382,7 +386,10 @@ class CompiledFunction:
         frozen = self.tape.frozen
         if frozen:
             shared_values[n:n + len(frozen)] = [f._data for f in frozen]
-        self._refuse_nan_parameters(shared_values[:n + len(frozen)])
+        # the held array is searched for NaN when written back, not by every call (a pass
+        # over 100,000 parameters at every step of the course's net)
+        checked = slice(n if self._held is not None else 0, n + len(frozen))
+        self._refuse_nan_parameters(shared_values[checked], offset=checked.start)
 
     def _check_inputs(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], int]:
         """The inputs as arrays of numbers with the traced shapes and one batch size, and that size."""
