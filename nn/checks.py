@@ -31,7 +31,7 @@ from .recurrent import Recurrent
 __all__ = ["check_inputs", "check_sequences", "check_data", "as_rows"]
 
 
-def as_rows(what: str, data: Any) -> list:
+def as_rows(what: str, data: Any) -> list[Any]:
     """``data`` as a list of rows; ``TypeError`` naming ``what`` if it is not a sequence of rows.
 
     A dict or a set is refused: listing one gives its keys, or its items in an
@@ -135,7 +135,7 @@ def check_data(model: Module, X: Any, Y: Any, loss: LossSpec) -> tuple[list[list
     return rows, checked
 
 
-def _check_sequence_data(model: Module, X: Any, Y: Any, loss_fn: Loss) -> tuple[list, list]:
+def _check_sequence_data(model: Module, X: Any, Y: Any, loss_fn: Loss) -> tuple[list[Any], list[Any]]:
     """Sequences and one target per step (``None`` for a step without one), checked."""
     sequences = check_sequences(model, X)
     targets = as_rows("Y", Y)
@@ -143,6 +143,7 @@ def _check_sequence_data(model: Module, X: Any, Y: Any, loss_fn: Loss) -> tuple[
         raise ValueError(f"X has {len(sequences)} sequences but Y has {len(targets)}: one target "
                          "sequence per input sequence")
     checked = []
+    nout = getattr(model, "nout", None)  # a recurrent net's (every nn net knows it)
     for i, (sequence, target) in enumerate(zip(sequences, targets)):
         steps = as_rows(f"Y sequence {i}", target)
         if len(steps) != len(sequence):
@@ -153,7 +154,7 @@ def _check_sequence_data(model: Module, X: Any, Y: Any, loss_fn: Loss) -> tuple[
         try:
             checked.append([None if step is None else
                             loss_fn.check_target(step.tolist() if hasattr(step, "tolist") else step,
-                                                 model.nout) for step in steps])
+                                                 nout) for step in steps])
         except ValueError as error:
             raise ValueError(f"Y sequence {i} does not fit the {loss_fn.name} loss: {error}") from None
     return sequences, checked
@@ -178,10 +179,10 @@ def _finite_matrix_rows(X: Any, nin: int | None) -> list[list[float]] | None:
 def _finite_input(row: str, j: int, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise ValueError(f"{row}, column {j} is {type(v).__name__} {v!r}, not a number"[:200])
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{row}, column {j} is {v!r}: inputs must be finite numbers")
-    return v
+    number = float(v)
+    if not math.isfinite(number):
+        raise ValueError(f"{row}, column {j} is {number!r}: inputs must be finite numbers")
+    return number
 
 
 def _refuse_unordered(what: str, data: Any) -> None:

@@ -31,10 +31,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import autograd
 from autograd import Value
 from autograd.compiler import NUMPY_MATH, CompiledFunction
+from autograd.compiler.numpy_math import FloatArray
 
 from .activations import RReLU
 from .losses import LossSpec, l2_penalty
@@ -130,7 +132,7 @@ class CompiledLossAndGrad(BatchStep):
         self.dtype = dtype
         self.compiled: CompiledFunction | None = None
         self._classes = 0  # > 0: targets are class indices, given to the tape one-hot
-        self._seeds: dict[int, np.ndarray] = {}
+        self._seeds: dict[int, FloatArray] = {}
 
     def __call__(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> BatchResult:
         inputs = np.asarray(xs, dtype=float)
@@ -229,12 +231,13 @@ class CompiledLossAndGrad(BatchStep):
         return total, correct
 
     # -- helpers ---------------------------------------------------------------------------
-    def _target_array(self, ys: Sequence[Any]) -> np.ndarray:
+    def _target_array(self, ys: Sequence[Any]) -> FloatArray:
         if self._classes:
-            return np.eye(self._classes)[np.asarray(ys, dtype=int)]
+            one_hot: FloatArray = np.eye(self._classes)[np.asarray(ys, dtype=int)]
+            return one_hot
         return np.asarray(ys, dtype=float)
 
-    def _seed(self, batch: int) -> np.ndarray:
+    def _seed(self, batch: int) -> FloatArray:
         """d(batch loss)/d(output): the loss column 1/batch (mean) or 1; the penalty once."""
         seed = self._seeds.get(batch)
         if seed is None:
@@ -266,10 +269,10 @@ class _FitArrays:
         self.target_array = step._target_array(targets)
         self.targets = targets
         self.values = self.compiled.hold_parameters()  # the tape's buffer: updated in place
-        self.grads: np.ndarray | None = None  # the tape's gradients of the last batch (a view)
+        self.grads: FloatArray | None = None  # the tape's gradients of the last batch (a view)
         self.changed = False  # whether a batch ran since the Values were written
         # None: the optimizer updates every parameter, in the tape's order (no gather, no scatter)
-        self.subset: np.ndarray | None = None
+        self.subset: NDArray[np.intp] | None = None
         if optimizer.parameters != self.compiled.params:  # compared by identity
             position = {p: i for i, p in enumerate(self.compiled.params)}
             self.subset = np.array([position[p] for p in optimizer.parameters])  # checked by BatchStep
@@ -279,7 +282,7 @@ class _FitArrays:
         self.live = ([self.values] if self.subset is None else []) + self.state
         self.copies = [np.empty_like(array) for array in self.live]
 
-    def train_batch(self, picked: np.ndarray | None) -> tuple[float, np.ndarray]:
+    def train_batch(self, picked: NDArray[np.intp] | None) -> tuple[float, FloatArray]:
         """One batch (rows ``picked``, or all): forward, backward, update; the loss and the outputs."""
         inputs, targets = (self.inputs, self.target_array) if picked is None else (
             self.inputs[picked], self.target_array[picked])
@@ -291,7 +294,7 @@ class _FitArrays:
         loss = self.owner.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
         return loss, result.outputs[:, 2:]
 
-    def _update(self, grads: np.ndarray) -> None:
+    def _update(self, grads: FloatArray) -> None:
         """The optimizer's rule on the arrays, in place: all parameters change or none (as ``step()``).
 
         The values and gradients are finite (the tape raises on overflow), so only an
@@ -318,7 +321,7 @@ class _FitArrays:
             self.values[subset] = values
         optimizer.steps += 1
 
-    def _divergence(self, grads: np.ndarray) -> FloatingPointError:
+    def _divergence(self, grads: FloatArray) -> FloatingPointError:
         """The optimizer's error naming the first parameter the update would make non-finite."""
         values = self.values if self.subset is None else self.values[self.subset]
         with np.errstate(all="ignore"):  # the update again, on copies, to see where it fails

@@ -296,7 +296,7 @@ class LinearDecay:
         self.start, self.end = _positive("start", start), _positive("end", end)
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
             raise ValueError(f"steps must be a positive int, got {steps!r}")
-        self.steps = int(steps)
+        self.steps: int = int(steps)
 
     def __call__(self, step: int) -> float:
         return self.start - (self.start - self.end) * min(step, self.steps) / self.steps
@@ -342,7 +342,7 @@ def _parameter_list(params: Union[Module, Iterable[Value]]) -> list[Value]:
     for i, p in enumerate(parameters):
         if not isinstance(p, Value):
             raise TypeError(f"optimizers update autograd Values; item {i} is {type(p).__name__}")
-        if not p.is_leaf:
+        if p.op is not None:
             raise ValueError(f"item {i} was computed by {p.op.name}: an optimizer updates leaf "
                              "Values (parameters), not results")
         if id(p) in seen:
@@ -351,13 +351,20 @@ def _parameter_list(params: Union[Module, Iterable[Value]]) -> list[Value]:
     return parameters
 
 
+def _real(x: object) -> float | None:
+    """``x`` as a float if it is a real number (not a bool), else None."""
+    return None if isinstance(x, bool) or not isinstance(x, numbers.Real) else float(x)
+
+
 def _positive(what: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not (math.isfinite(x) and x > 0):
+    number = _real(x)
+    if number is None or not (math.isfinite(number) and number > 0):
         raise ValueError(f"{what} must be a positive finite number, got {x!r}")
-    return float(x)
+    return number
 
 
 def _non_negative(what: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not (math.isfinite(x) and x >= 0):
+    number = _real(x)
+    if number is None or not (math.isfinite(number) and number >= 0):
         raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
-    return float(x)
+    return number

@@ -66,7 +66,7 @@ def output_list(outputs: Any) -> list[Value]:
     return [outputs] if isinstance(outputs, Value) else list(outputs)
 
 
-def sample_loss(model: Module, loss: Loss, x: Any, target: Any) -> tuple[Value, list]:
+def sample_loss(model: Module, loss: Loss, x: Any, target: Any) -> tuple[Value, list[Any]]:
     """One sample's loss and outputs; a recurrent net's sample is a sequence (loss: mean over steps).
 
     Example:
@@ -83,7 +83,7 @@ def sample_loss(model: Module, loss: Loss, x: Any, target: Any) -> tuple[Value, 
     return loss(outputs, target), outputs
 
 
-def output_floats(outputs: Any) -> list:
+def output_floats(outputs: Any) -> list[Any]:
     """Values as floats, keeping the nesting (a list of steps for a recurrent net).
 
     Example:
@@ -95,7 +95,7 @@ def output_floats(outputs: Any) -> list:
     return [o.data if isinstance(o, Value) else output_floats(o) for o in outputs]
 
 
-def sample_correct(loss: Loss, outputs: list, target: Any) -> float:
+def sample_correct(loss: Loss, outputs: list[Any], target: Any) -> float:
     """1.0 for a correct prediction, 0.0 otherwise; for a sequence, the fraction of its steps.
 
     Example:
@@ -205,7 +205,8 @@ class BatchStep:
             >>> LossAndGrad(Neuron(1), "mse", reduction="sum").batch_loss([0.5, 0.25], penalty=0.0)
             0.75
         """
-        return self._combine(losses, penalty, FLOAT_MATH.total)
+        total: float = self._combine(losses, penalty, FLOAT_MATH.total)
+        return total
 
     def _combine(self, losses: Sequence[Any], penalty: Any, add_up: Any) -> Any:
         """The batch-loss rule, once, for floats (the compiled step) and Values (the eager graph)."""

@@ -39,7 +39,7 @@ class LayerKey(NamedTuple):
 
     def build(self, level: int, members: list[Instruction], space: int, start: int,
               slots: np.ndarray) -> Group:
-        weights, inputs, bias = OPS["dot"].bilinear(slots.T, self.has_bias)
+        weights, inputs, bias = split_dot(slots.T, self.has_bias)
         return LinearGroup(level, members, start, np.ascontiguousarray(weights.T), inputs[:, 0].copy(),
                            None if bias is None else bias.copy())
 
@@ -55,10 +55,26 @@ class DotKey(NamedTuple):
 
     def build(self, level: int, members: list[Instruction], space: int, start: int,
               slots: np.ndarray) -> Group:
-        weights, inputs, bias = OPS["dot"].bilinear(slots.T, self.has_bias)
+        weights, inputs, bias = split_dot(slots.T, self.has_bias)
+        bias_role = None if bias is None or self.bias_space is None else (self.bias_space, bias.copy())
         return DotGroup(level, members, space, start, (self.weight_space, np.ascontiguousarray(weights)),
-                        (self.input_space, np.ascontiguousarray(inputs)),
-                        None if bias is None else (self.bias_space, bias.copy()))
+                        (self.input_space, np.ascontiguousarray(inputs)), bias_role)
+
+
+def split_dot(slots: np.ndarray, has_bias: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A table of dot operands (one row per operand position) split by the op table's own rule
+    into the weights', inputs' and bias's rows.
+
+    Example:
+        >>> weights, inputs, bias = split_dot(np.arange(5)[:, None], True)
+        >>> weights.ravel().tolist(), inputs.ravel().tolist(), bias.ravel().tolist()
+        ([0, 1], [2, 3], [4])
+    """
+    split = OPS["dot"].bilinear
+    if split is None:
+        raise TypeError("the op table no longer declares dot bilinear: layers cannot run as products")
+    weights, inputs, bias = split(list(slots), has_bias)  # the rule takes a sequence: one per row
+    return np.asarray(weights), np.asarray(inputs), None if bias is None else np.asarray(bias)
 
 
 class ArgumentColumns(NamedTuple):
@@ -102,7 +118,8 @@ class LinearGroup(Group):
             argument, first, end = self.x_source
 
             def read_inputs() -> np.ndarray:
-                return arguments[argument][:, first:end].T
+                columns: np.ndarray = arguments[argument][:, first:end].T
+                return columns
         else:
             read_inputs = Access(bound.batched_values, self.x_idx, False).get
         # BLAS takes a strided weight matrix (a neuron's w then b, then the next
@@ -188,7 +205,7 @@ class DotGroup(Group):
                 np.add.reduce(w * x, axis=0, out=out)
                 if bias is not None:
                     np.add(out, bias.get(), out=out)
-            else:
+            elif bias is not None:  # only the bias is batched
                 np.add(np.add.reduce(w * x, axis=0), bias.get(), out=out)
         return dot_forward
 

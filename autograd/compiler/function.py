@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import NonFiniteError
 from ..value import Value
-from .numpy_math import RAISE_ON_DOMAIN_ERRORS, NumpyMath
+from .numpy_math import RAISE_ON_DOMAIN_ERRORS, FloatArray, NumpyMath
 from .program import Program
 from .run import BoundCache, BoundProgram
 from .scalar import ScalarReplay, replay_is_faster
@@ -34,9 +35,9 @@ class TapeGradients(NamedTuple):
             (per-sample gradients); else ``None``.
     """
 
-    outputs: np.ndarray
-    param_grads: np.ndarray
-    input_grads: tuple[np.ndarray, ...] | None
+    outputs: FloatArray
+    param_grads: FloatArray
+    input_grads: tuple[FloatArray, ...] | None
 
 
 class CompiledFunction:
@@ -72,7 +73,7 @@ class CompiledFunction:
         self._bound = BoundCache(self.program, self.dtype)
         n = len(self.params)
         # hold_parameters(): the parameters live in the tape's shared buffer, read in place
-        self._held: np.ndarray | None = None
+        self._held: FloatArray | None = None
         self._held_grads = self._bound.shared.grads[:n].view()
         self._held_grads.flags.writeable = False
         # one sample runs on floats where that is faster than NumPy on arrays of one number
@@ -87,7 +88,7 @@ class CompiledFunction:
                 f"{count(len(self.params), 'parameter')}, {self.dtype.name}>")
 
     # -- parameters ---------------------------------------------------------------
-    def parameter_array(self, out: np.ndarray | None = None) -> np.ndarray:
+    def parameter_array(self, out: FloatArray | None = None) -> FloatArray:
         """The parameters' current data (in ``params`` order): a new array, or written into ``out``.
 
         While they are held (:meth:`hold_parameters`), the held values.
@@ -136,7 +137,7 @@ class CompiledFunction:
         if self._held is not None and checked is not self._held:
             self._held[...] = checked  # the held array follows the Values
 
-    def hold_parameters(self) -> np.ndarray:
+    def hold_parameters(self) -> FloatArray:
         """Keep the parameters in the tape's own buffer while training; returns that buffer's view.
 
         The Values' numbers are copied in once; from then on every call reads the
@@ -200,7 +201,7 @@ class CompiledFunction:
         """Whether :meth:`hold_parameters` keeps the parameters in the tape's buffer."""
         return self._held is not None
 
-    def _check_param_array(self, values: Any) -> np.ndarray:
+    def _check_param_array(self, values: Any) -> NDArray[Any]:
         """``values`` as an array of one number per parameter, none of them NaN."""
         try:
             array = np.asarray(values)
@@ -215,7 +216,7 @@ class CompiledFunction:
         self._refuse_nan_parameters(array)
         return array
 
-    def _refuse_nan_parameters(self, values: np.ndarray, offset: int = 0) -> None:
+    def _refuse_nan_parameters(self, values: FloatArray, offset: int = 0) -> None:
         """A NaN parameter would make every output NaN: name the first one instead.
 
         ``values`` are the parameters and frozen leaves from number ``offset`` on."""
@@ -227,7 +228,7 @@ class CompiledFunction:
                                  f"({leaves[i].label or 'unlabelled'}) is NaN")
 
     # -- running it ---------------------------------------------------------------
-    def __call__(self, *inputs: Any, params: Any = None) -> np.ndarray:
+    def __call__(self, *inputs: Any, params: Any = None) -> FloatArray:
         """The outputs for a batch: shape ``(batch,) + output_shape``.
 
         Example:
@@ -287,11 +288,11 @@ class CompiledFunction:
                 for i, shape in enumerate(self.input_shapes))
         return TapeGradients(outputs, param_grads, input_grads)
 
-    def _seed(self, output_grad: Any, batch: int) -> float | np.ndarray:
+    def _seed(self, output_grad: Any, batch: int) -> float | FloatArray:
         """``output_grad`` checked: one number for every seed, or a (batch, n_outputs) array."""
         n_outputs = len(self.tape.outputs)
         if output_grad is None:
-            seed: float | np.ndarray = 1.0
+            seed: float | FloatArray = 1.0
         elif isinstance(output_grad, numbers.Real) and not isinstance(output_grad, bool):
             seed = float(output_grad)
         elif (isinstance(output_grad, np.ndarray) and output_grad.dtype == self.dtype
@@ -309,7 +310,7 @@ class CompiledFunction:
             raise NonFiniteError(f"output_grad must be finite, got {found}")
         return seed
 
-    def _replay(self, arrays: list[np.ndarray], params: Any, seed: float | np.ndarray | None,
+    def _replay(self, arrays: list[FloatArray], params: Any, seed: float | FloatArray | None,
                 wrt_inputs: bool) -> TapeGradients | None:
         """One sample on the scalar replay (None: it gave up; run the program for the error)."""
         assert self.scalar_replay is not None
@@ -342,10 +343,10 @@ class CompiledFunction:
             param_grads = self._held_grads
         return TapeGradients(outputs, param_grads, input_grads)
 
-    def _shape_outputs(self, bound: BoundProgram) -> np.ndarray:
+    def _shape_outputs(self, bound: BoundProgram) -> FloatArray:
         return bound.outputs().reshape((bound.batch_size,) + self.output_shape)
 
-    def _load(self, arrays: list[np.ndarray], batch: int, params: Any) -> BoundProgram:
+    def _load(self, arrays: list[NDArray[Any]], batch: int, params: Any) -> BoundProgram:
         """Put a checked batch and the parameters into a bound program's buffers.
 
         Runs under the tape's errstate: a number too large for the dtype raises.
@@ -373,7 +374,7 @@ class CompiledFunction:
             raise ValueError("the parameters are held in the tape's buffer (hold_parameters()): update "
                              "that array instead of passing params=, or release_parameters() first")
 
-    def _write_parameters(self, shared_values: np.ndarray, params: Any) -> None:
+    def _write_parameters(self, shared_values: FloatArray, params: Any) -> None:
         n = len(self.params)
         if self._held is not None:  # already where the tape reads them
             self._refuse_params_while_held(params)
@@ -391,7 +392,7 @@ class CompiledFunction:
         checked = slice(n if self._held is not None else 0, n + len(frozen))
         self._refuse_nan_parameters(shared_values[checked], offset=checked.start)
 
-    def _check_inputs(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], int]:
+    def _check_inputs(self, inputs: Sequence[Any]) -> tuple[list[NDArray[Any]], int]:
         """The inputs as arrays of numbers with the traced shapes and one batch size, and that size."""
         names, shapes = self.input_names, self.input_shapes
         if len(inputs) != len(names):
@@ -419,7 +420,7 @@ class CompiledFunction:
         if batch == 0:
             raise ValueError("the batch is empty: give at least one sample")
         return arrays, 1 if batch is None else batch
-def _has_nan(array: np.ndarray) -> bool:
+def _has_nan(array: NDArray[Any]) -> bool:
     """Whether any entry is NaN: x . x is NaN exactly then (squares never cancel), in one BLAS call."""
     flat = array.reshape(-1)
     try:
@@ -429,7 +430,7 @@ def _has_nan(array: np.ndarray) -> bool:
 
 
 
-def as_number_array(name: str, given: Any) -> np.ndarray:
+def as_number_array(name: str, given: Any) -> NDArray[Any]:
     """``given`` as a NumPy array of numbers, or a clear error naming the input."""
     try:
         array = np.asarray(given)

@@ -146,7 +146,10 @@ class OpGroup(Group):
     def __init__(self, level: int, members: list[Instruction], out_space: int, out_start: int,
                  spaces: Sequence[int], idx: Sequence[np.ndarray]) -> None:
         super().__init__(level, members, out_space, out_start)
-        self.op = members[0].op
+        op = members[0].op
+        if op is None:
+            raise TypeError("an OpGroup runs an op: stop_gradient nodes form a StopGroup")
+        self.op: Op = op
         self.arg = members[0].arg
         self.spaces = list(spaces)  # per operand position
         self.idx = list(idx)  # per operand position: (k,) slots

@@ -28,16 +28,33 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Literal, TypedDict
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["NumpyMath", "NUMPY_MATH", "numpy_math", "RAISE_ON_DOMAIN_ERRORS"]
+__all__ = ["NumpyMath", "NUMPY_MATH", "numpy_math", "RAISE_ON_DOMAIN_ERRORS", "FloatArray"]
+
+# The arrays a compiled tape computes with: float64, or float32 when compiled so.
+FloatArray = NDArray[np.floating[Any]]
+
+ErrorMode = Literal["ignore", "warn", "raise", "call", "print", "log"]
+
+
+class ErrorModes(TypedDict):
+    """``np.errstate``'s keyword arguments, typed so that ``np.errstate(**modes)`` checks."""
+
+    divide: ErrorMode
+    over: ErrorMode
+    invalid: ErrorMode
+    under: ErrorMode
+
 
 # Underflow to 0 is what float arithmetic does in the eager engine too (math.exp(-1000)
 # is 0.0); everything else that makes an inf or a NaN is an error, as math's functions raise.
-RAISE_ON_DOMAIN_ERRORS = dict(divide="raise", over="raise", invalid="raise", under="ignore")
+RAISE_ON_DOMAIN_ERRORS: ErrorModes = {"divide": "raise", "over": "raise", "invalid": "raise",
+                                      "under": "ignore"}
 
 # Below this many elements np.where is as fast as the branchless select (see NumpyMath.where).
 _BRANCHLESS_FROM = 16384
@@ -116,10 +133,11 @@ class NumpyMath:
                 or array.shape != condition.shape):
             return None
         flags = condition.view(np.uint8)
-        mask = (np.subtract(0, flags, dtype=self._integer) if keep_where_true
+        mask: np.ndarray = (np.subtract(0, flags, dtype=self._integer) if keep_where_true
                 else np.subtract(flags, 1, dtype=self._integer))  # all ones where x is kept
         np.bitwise_and(mask, array.view(self._integer), out=mask)  # -1: keep the bits, 0: +0.0
-        return mask.view(self.dtype)
+        selected: np.ndarray = mask.view(self.dtype)
+        return selected
 
     @staticmethod
     def is_zero(x: Any) -> Any:

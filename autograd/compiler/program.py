@@ -94,16 +94,16 @@ class Program:
         # place() as a plain tuple: called once per operand (100,000 for the course's
         # 1000-100-10 net), where making a Place each time doubled the layout's time
         if ref.kind == TEMP:
-            return self._temp_places[ref.index]
+            return self._temp_places[ref.number]
         space, start = self._leaf_places[ref.kind]
-        return space, start + ref.index
+        return space, start + ref.number
 
     def _levels(self) -> list[tuple[int, list[Instruction]]]:
         """The instructions by level, lowest first."""
         level = [0] * len(self.tape)
         by_level: dict[int, list[Instruction]] = {}
         for ins in self.tape.instructions:
-            deepest = max((level[r.index] for r in ins.operands if r.kind == TEMP), default=0)
+            deepest = max((level[r.number] for r in ins.operands if r.kind == TEMP), default=0)
             level[ins.target] = deepest + 1
             by_level.setdefault(deepest + 1, []).append(ins)
         return sorted(by_level.items())
@@ -131,7 +131,7 @@ class Program:
             shared_weights = set(weights) == {SHARED} and bias in (None, SHARED)
             if shared_weights and set(inputs) == {BATCHED}:
                 _, operand_inputs, _ = split(ins.operands, ins.arg)
-                return LayerKey(bias is not None, operand_inputs)
+                return LayerKey(bias is not None, tuple(operand_inputs))
             if len(set(weights)) == 1 and len(set(inputs)) == 1:
                 return DotKey(bias is not None, len(weights), weights[0], inputs[0], bias)
         return OpKey(ins.op.name, ins.arg, spaces)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ..ops import FLOAT_MATH
+from ..ops import FLOAT_MATH, Op
 from ..errors import OverflowValueError, forward_error
 from .groups import Group, PlannedScatter, Step
 from .numpy_math import NumpyMath
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["BoundProgram", "BackwardPlan", "Seed", "BoundCache", "SharedBuffers"]
 
 _ARITHMETIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError)
+
+
+_NOT_GIVEN = np.empty((0, 0))  # an argument read in place before the first call gives it
+SlotMasks = dict[int, np.ndarray]  # per space (BATCHED, SHARED), one bool per slot
 
 
 class Seed(NamedTuple):
@@ -94,8 +98,8 @@ class BoundProgram:
         self.values = {BATCHED: self.batched_values, SHARED: self.shared_values}
         self.grads = {BATCHED: self.batched_grads, SHARED: self.shared_grads}
         self.saved: list[Any] = [None] * len(program.groups)  # what each group's backward reads
-        # the caller's arrays (batch first) of the arguments read in place; set per call
-        self.arguments: list[np.ndarray | None] = [None] * (len(program.argument_rows) - 1)
+        # the caller's arrays (batch first) of the arguments read in place; set by every call
+        self.arguments: list[np.ndarray] = [_NOT_GIVEN] * (len(program.argument_rows) - 1)
         self.forward_steps = [group.bind_forward(self, i) for i, group in enumerate(program.groups)]
         self._backward_plans: dict[bool, BackwardPlan] = {}
 
@@ -164,7 +168,7 @@ class BoundProgram:
                  for space, mask in zero.items() if mask.any()]
         return BackwardPlan(seeds, zeros, steps)
 
-    def _planner(self, group: Group, needs: dict, written: dict, zero_first: dict) -> Any:
+    def _planner(self, group: Group, needs: SlotMasks, written: SlotMasks, zero_first: SlotMasks) -> Any:
         """``plan(space, idx, reduce_batch=None)`` for one group (see :data:`.groups.Planner`)."""
         out_batched = group.out_space == BATCHED
 
@@ -187,12 +191,14 @@ class BoundProgram:
         seeds, zeros, steps = self.backward_plan(wrt_inputs)
         for grads, rows in zeros:
             grads[rows] = 0.0
-        same = not isinstance(output_grad, np.ndarray)
         for output, space, slot, first in seeds:
-            if space == BATCHED:
-                seed = output_grad if same else output_grad[:, output]
+            seed: float | np.ndarray
+            if not isinstance(output_grad, np.ndarray):  # one number for every seed
+                seed = output_grad * self.batch_size if space == SHARED else output_grad
+            elif space == BATCHED:
+                seed = output_grad[:, output]
             else:  # a shared output: its gradient is the sum of its seeds over the batch
-                seed = output_grad * self.batch_size if same else output_grad[:, output].sum()
+                seed = output_grad[:, output].sum()
             if first:
                 self.grads[space][slot] = seed
             else:
@@ -265,7 +271,22 @@ def _locate_error(bound: BoundProgram, number: int, error: Exception, backward: 
     op = group.op
     bound.copy_arguments_in()
     where = "local gradient" if backward else "forward"
-    for ins in group.members if op is not None else ():
+    if op is not None:
+        found = _first_failing_sample(bound, group, op, backward)
+        if found is not None:
+            return found
+    name = "stop_gradient" if op is None else op.name
+    targets = program.tape.names([Ref(TEMP, ins.target) for ins in group.members])
+    kind = OverflowValueError if "overflow" in str(error) else ValueError
+    return kind(f"compiled tape, {where} of {name} at {targets}: {error}")
+
+
+def _first_failing_sample(bound: BoundProgram, group: Group, op: Op, backward: bool) -> ValueError | None:
+    """The group's members replayed on floats, sample by sample: the eager engine's error for the first
+    that fails (None if none does: the error is the group's, e.g. an overflow in the products)."""
+    program = bound.program
+    where = "local gradient" if backward else "forward"
+    for ins in group.members:
         operands = [np.broadcast_to(bound.values[space][slot], (bound.batch_size,))
                     for space, slot in map(program.place, ins.operands)]
         for sample in range(bound.batch_size):
@@ -280,7 +301,4 @@ def _locate_error(bound: BoundProgram, number: int, error: Exception, backward: 
                 described = forward_error(op, inputs, ins.arg, failure)  # the eager engine's words
                 text = f"compiled tape, {where} of t{ins.target} (sample {sample}): {described}"
                 return type(described)(text) if isinstance(described, ValueError) else ValueError(text)
-    name = "stop_gradient" if op is None else op.name
-    targets = program.tape.names([Ref(TEMP, ins.target) for ins in group.members])
-    kind = OverflowValueError if "overflow" in str(error) else ValueError
-    return kind(f"compiled tape, {where} of {name} at {targets}: {error}")
+    return None

@@ -64,9 +64,9 @@ class ScalarReplay:
         self.n_inputs, self.n_params = n_inputs, n_params
         self.constants = list(tape.constants)
         self.n_slots = start[TEMP] + len(tape)
-        self.steps = [_Step(ins.op, ins.arg, tuple(start[r.kind] + r.index for r in ins.operands),
+        self.steps = [_Step(ins.op, ins.arg, tuple(start[r.kind] + r.number for r in ins.operands),
                             start[TEMP] + ins.target) for ins in tape]
-        self.outputs = [start[r.kind] + r.index for r in tape.outputs]
+        self.outputs = [start[r.kind] + r.number for r in tape.outputs]
         self._backward_steps = {wrt: self._needing_grad(wrt) for wrt in (False, True)}
 
     def _needing_grad(self, wrt_inputs: bool) -> list[tuple[_Step, tuple[bool, ...]]]:

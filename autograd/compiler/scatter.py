@@ -117,7 +117,7 @@ class ScatterPlan:
             c = np.broadcast_to(c, full).reshape(flat)
             if selected is not None:
                 c = c[selected]
-            if order is not None:
+            if order is not None and starts is not None:  # set together
                 c = np.add.reduceat(c[order], starts, axis=0)
             if assign:
                 grads[targets] = c

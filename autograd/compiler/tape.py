@@ -20,7 +20,7 @@ value flows forward, the gradient stops.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from ..engine import topological_order
@@ -33,10 +33,11 @@ INPUT, PARAM, FROZEN, CONST, TEMP = "x", "p", "f", "k", "t"
 
 
 class Ref(NamedTuple):
-    """An operand slot: its kind (``INPUT``, ``PARAM``, ``FROZEN``, ``CONST``, ``TEMP``) and index."""
+    """An operand slot: its kind (``INPUT``, ``PARAM``, ``FROZEN``, ``CONST``, ``TEMP``) and number
+    (``p3`` is ``Ref(PARAM, 3)``; not ``index``, which would hide ``tuple.index``)."""
 
     kind: str
-    index: int
+    number: int
 
 
 class Instruction(NamedTuple):
@@ -199,7 +200,7 @@ class Tape:
     def __len__(self) -> int:
         return len(self.instructions)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Instruction]:
         return iter(self.instructions)
 
     def name(self, ref: Ref) -> str:
@@ -210,10 +211,10 @@ class Tape:
             '2.5'
         """
         if ref.kind == INPUT:
-            return self.input_labels[ref.index]
+            return self.input_labels[ref.number]
         if ref.kind == CONST:
-            return repr(self.constants[ref.index])
-        return f"{ref.kind}{ref.index}"
+            return repr(self.constants[ref.number])
+        return f"{ref.kind}{ref.number}"
 
     def names(self, refs: Sequence[Ref]) -> str:
         """Operands joined by commas, regular runs folded: ``p0..p15``, ``t1, t3, ..., t31``.
@@ -228,10 +229,10 @@ class Tape:
         while i < len(refs):
             j = i
             kind = refs[i].kind
-            step = refs[i + 1].index - refs[i].index if i + 1 < len(refs) else 0
+            step = refs[i + 1].number - refs[i].number if i + 1 < len(refs) else 0
             if kind in (PARAM, FROZEN, TEMP) and step > 0:
                 while (j + 1 < len(refs) and refs[j + 1].kind == kind
-                       and refs[j + 1].index == refs[j].index + step):
+                       and refs[j + 1].number == refs[j].number + step):
                     j += 1
             if step == 1 and j - i >= 2:
                 parts.append(f"{self.name(refs[i])}..{self.name(refs[j])}")

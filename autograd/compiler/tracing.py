@@ -157,7 +157,7 @@ def _flatten_outputs(result: Any) -> tuple[list[Value], tuple[int, ...]]:
     if isinstance(result, Value):
         return [result], ()
     if isinstance(result, numbers.Real) and not isinstance(result, bool):
-        return [as_value(result)], ()
+        return [as_value(float(result))], ()
     if isinstance(result, np.ndarray) and result.dtype == object:
         result = result.tolist()
     if isinstance(result, (list, tuple)):
