@@ -210,7 +210,8 @@ def _check_schedule(count: int, epochs: Any, batch_size: Any, tol: Any, callback
         batch_size = count
     elif isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int or None (full batch), got {batch_size!r}")
-    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0):
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
+                            or not float(tol) >= 0):
         raise ValueError(f"tol must be a number >= 0, got {tol!r}")
     return min(int(batch_size), count)
 
@@ -253,7 +254,7 @@ def evaluate(model: Module, X: Any, Y: Any, loss: LossSpec = "mse") -> Evaluatio
     model.eval()
     try:
         with autograd.no_grad():
-            total, correct = 0.0, 0
+            total, correct = 0.0, 0.0
             for row, target in zip(rows, targets):
                 loss_value, outputs = sample_loss(model, loss_fn, row, target)
                 total += loss_value.data
