@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,8 @@ ARGUMENTS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def _missing(reason: str) -> None:
+def missing(reason: str) -> None:
+    """Skip the test saying what is missing; fail it instead under CHAINRULE_REQUIRE_BROWSER."""
     if os.environ.get("CHAINRULE_REQUIRE_BROWSER"):  # set by .ci/run: CI always runs them
         pytest.fail(reason)
     pytest.skip(reason)
@@ -29,11 +30,11 @@ def _missing(reason: str) -> None:
 def chromium_or_skip():
     """The playwright module, or skip the test naming what is missing."""
     if shutil.which(CHROMIUM) is None:
-        _missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); CI installs it")
+        missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); CI installs it")
     try:
         from playwright import sync_api
     except ImportError:
-        _missing("the playwright package is not installed (pip install playwright); it drives Chromium")
+        missing("the playwright package is not installed (pip install playwright); it drives Chromium")
     return sync_api
 
 
@@ -52,19 +53,27 @@ class Browser:
     @contextlib.contextmanager
     def open(self, path: Path, javascript: bool = True, width: int = 1100) -> Iterator:
         """A page showing ``path``; fails on console errors and on any network request."""
+        url = path.resolve().as_uri()
+        with self.watched(lambda requested: requested == url, javascript, width) as page:
+            page.goto(url)
+            if javascript:
+                page.wait_for_selector("[data-chainrule-explorer][data-ready]")
+            yield page
+
+    @contextlib.contextmanager
+    def watched(self, allowed: Callable[[str], bool], javascript: bool = True, width: int = 1100,
+                height: int = 800) -> Iterator:
+        """A blank page that fails the test on console errors and on requests ``allowed`` refuses
+        (``data:`` URLs are always allowed)."""
         context = self._browser.new_context(java_script_enabled=javascript,
-                                            viewport={"width": width, "height": 800})
+                                            viewport={"width": width, "height": height})
         page = context.new_page()
         problems: list[str] = []
-        url = path.resolve().as_uri()
         page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
                 if message.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
         page.on("request", lambda request: problems.append(f"request: {request.url}")
-                if request.url != url and not request.url.startswith("data:") else None)
-        page.goto(url)
-        if javascript:
-            page.wait_for_selector("[data-chainrule-explorer][data-ready]")
+                if not (allowed(request.url) or request.url.startswith("data:")) else None)
         try:
             yield page
         finally:

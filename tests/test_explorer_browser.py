@@ -142,6 +142,7 @@ def test_without_javascript_the_page_shows_the_final_frame(browser, course_page)
         assert step(page) == 2
         assert value_texts(page)["x"] == ("data -2", "grad -4")
         assert page.locator(".cr-caption").text_content().startswith("step 2 of 2")
+        assert page.locator("button, input").count() == 0  # no controls that could not work
 
 
 def test_the_notebook_fragment_builds_its_graph_from_the_embedded_svg(browser, tmp_path):

@@ -5,6 +5,14 @@
 (function () {
   "use strict";
 
+  var CONTROLS =
+    '<button type="button" data-action="first" aria-label="first step">|&#9664;</button>' +
+    '<button type="button" data-action="previous" aria-label="previous step">&#9664;</button>' +
+    '<button type="button" data-action="play" aria-label="play">&#9654; play</button>' +
+    '<button type="button" data-action="next" aria-label="next step">&#9654;</button>' +
+    '<button type="button" data-action="last" aria-label="last step">&#9654;|</button>' +
+    '<input type="range" min="0" value="0" aria-label="step">';
+
   function setUp(root) {
     if (root.getAttribute("data-ready")) { return; }
     root.setAttribute("data-ready", "1");
@@ -20,9 +28,15 @@
     var edges = svg.querySelectorAll("[data-to]");
     var caption = root.querySelector(".cr-caption");
     var info = root.querySelector(".cr-info");
-    var slider = root.querySelector("input[type=range]");
-    var playButton = root.querySelector("[data-action=play]");
     var last = data.captions.length - 1;
+    var controls = document.createElement("div");  // only where this script runs
+    controls.className = "cr-controls";
+    controls.innerHTML = CONTROLS;
+    root.insertBefore(controls, caption);
+    var slider = controls.querySelector("input[type=range]");
+    slider.max = String(last);
+    info.textContent = data.hint;
+    var playButton = root.querySelector("[data-action=play]");
     var shown = -1;
     var selected = null;
     var timer = null;
@@ -133,7 +147,6 @@
         });
       }
     });
-    root.querySelector(".cr-controls").hidden = false;
     show(0);
     return root;
   }

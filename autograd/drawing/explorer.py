@@ -95,7 +95,8 @@ class Explorer:
         data = {"mode": self.mode, "captions": self.captions,
                 "current": [frame.current for frame in story.frames],
                 "changes": [frame.changes for frame in story.frames],
-                "texts": story.texts, "uses": story.uses, "grads": story.grads, "hovers": story.hovers}
+                "texts": story.texts, "uses": story.uses, "grads": story.grads, "hovers": story.hovers,
+                "hint": _HINTS[self.mode]}
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
         if inline_svg or self._png is None:
             stage = self._svg
@@ -105,19 +106,14 @@ class Explorer:
                      f'src="data:image/png;base64,{image}">'
                      f'<script type="text/x-chainrule-svg" class="cr-svg">{self._svg}</script>')
         last = self.steps
+        # The controls and the hint are written by the script: where it does not run (an
+        # untrusted notebook strips scripts and the `hidden` attribute) they would be dead.
         return (f'<div class="cr-explorer" data-chainrule-explorer="1" data-mode="{self.mode}" '
                 f'data-step="{last}" data-steps="{last}" tabindex="0" '
                 f'aria-label="{escape(self._title)}: use Left/Right, Home/End and Space">'
-                f'<div class="cr-controls" hidden>'
-                f'<button type="button" data-action="first" aria-label="first step">|&#9664;</button>'
-                f'<button type="button" data-action="previous" aria-label="previous step">&#9664;</button>'
-                f'<button type="button" data-action="play" aria-label="play">&#9654; play</button>'
-                f'<button type="button" data-action="next" aria-label="next step">&#9654;</button>'
-                f'<button type="button" data-action="last" aria-label="last step">&#9654;|</button>'
-                f'<input type="range" min="0" max="{last}" value="{last}" aria-label="step"></div>'
                 f'<p class="cr-caption" aria-live="polite">{escape(self.captions[-1])}</p>'
                 f'<div class="cr-stage">{stage}</div>'
-                f'<p class="cr-info" aria-live="polite">{_HINTS[self.mode]}</p>'
+                f'<p class="cr-info" aria-live="polite"></p>'
                 f'<script type="application/json" class="cr-data">{payload}</script></div>')
 
 
