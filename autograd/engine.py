@@ -48,9 +48,9 @@ def topological_order(roots: Roots,
     # for and goes straight into `order` (20% off a chain of `y + 1.0`, half leaves).
     # Rejected, measured on a 600,000-node chain: collecting the nodes with a plain
     # stack and sorting them by a creation counter (0.46 s against this loop's 0.36 s:
-    # the sort costs more than the markers), and stack.extend(parents) with the
-    # visited test on pop (1.5x slower on micrograd's demo graph, where most parents
-    # are shared weights already visited).
+    # the sort costs more than the markers); stack.extend(parents) with the visited test
+    # on pop (1.5x slower on micrograd's demo graph, where most parents are shared weights
+    # already visited), or through itertools.filterfalse (1.15x slower).
     stack: list[Any] = list(reversed(roots))
     while stack:
         node = stack.pop()
@@ -161,7 +161,7 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
     grads = _seeded(roots, seeds, create_graph)
     order = topological_order(roots)
     wanted = None if inputs is None else _depending_on(order, _as_roots(inputs))  # else: all
-    plain_floats = not create_graph and on_step is None and wanted is None
+    plain_floats = not create_graph and on_step is None
     clock = data_clock()
     for node in reversed(order):
         op = node._op
@@ -179,9 +179,10 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
                 local = op.local_grads(FLOAT_MATH, data, node._data, node._arg)
             except (ArithmeticError, ValueError) as error:
                 raise local_grad_error(op, data, node._arg, error) from None
-            previous = grads.get(x)
-            grads[x] = upstream * local[0] if previous is None else previous + upstream * local[0]
-            if y is not None:  # after x's update: x * x sums both uses
+            if wanted is None or x in wanted:
+                previous = grads.get(x)
+                grads[x] = upstream * local[0] if previous is None else previous + upstream * local[0]
+            if y is not None and (wanted is None or y in wanted):  # after x's update: x * x sums both uses
                 previous = grads.get(y)
                 grads[y] = upstream * local[1] if previous is None else previous + upstream * local[1]
             continue
