@@ -78,9 +78,8 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
     """Train ``model`` on inputs ``X`` and targets ``Y``; return the :class:`History`.
 
     A recurrent net (:class:`nn.Elman`, :class:`nn.Jordan`) takes sequences: each row of
-    ``X`` is a list of steps, each target a list with one target per step (``None`` for a
-    step without one), and a sample's loss is the mean over its steps. Its ``truncate``
-    attribute chooses full or truncated backpropagation through time.
+    ``X`` a list of steps, each target a list of one target per step (``None``: none); a
+    sample's loss is the mean over its steps; ``truncate`` chooses (truncated) BPTT.
 
     Args:
         loss: a name in :data:`nn.LOSSES` (``"mse"``, ``"squared_error"``, ``"bce"``,
@@ -95,16 +94,13 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
         progress: show a tqdm progress bar.
         callback: called as ``callback(epoch, history)`` after each epoch, with the
             parameter Values up to date; a true result stops training.
-        compiled: ``"auto"`` (default) traces the model and loss once and trains on
-            a compiled tape (:class:`nn.compiled.CompiledLossAndGrad`) when they
-            trace cleanly, and eagerly when they do not (an RReLU in training mode,
-            a recurrent net, Python branching on the numbers) or where the tape is
-            slower (:meth:`~nn.compiled.CompiledLossAndGrad.faster_than_eager`);
-            ``True`` insists on the tape (raising why not), ``False`` is eager.
-            Either way the history, progress bar, callbacks and trained parameters
-            are the same (to rounding). ``history.engine`` says which ran; when
-            ``"auto"`` falls back, ``history.note`` says why, and so does one line
-            printed above the progress bar (with ``progress=True``).
+        compiled: ``"auto"`` (default) trains on a compiled tape
+            (:class:`nn.compiled.CompiledLossAndGrad`) when model and loss trace
+            cleanly, eagerly when not (RReLU in training mode, recurrent nets, Python
+            branches on the numbers; ``history.note`` and a line above the progress bar
+            say why) or where the tape is slower (tiny nets online). ``True`` insists
+            on the tape, ``False`` is eager. Either way: the same history, callbacks
+            and parameters (to rounding); ``history.engine`` says which ran.
 
     Example (the course's exercise 1, part 2: teach [0, 1] -> [0, 1]):
         >>> from nn import MLP
