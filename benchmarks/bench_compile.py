@@ -25,8 +25,9 @@ It always exits 0: a benchmark is not a test.
    cross-entropy, one full-batch SGD step. Target: <= 1.5x PyTorch at the same precision.
 3. **The course's NumPy example** (docs/course.md, section 4): N = 64, D_in = 1000, H = 100
    sigmoid units, D_out = 10, squared loss, lr 1e-4, 2,000 steps: the compiled tape
-   against the course's own NumPy loop (written as the course writes it, without its
-   per-step ``print``), from the same weights; the final losses must agree.
+   (its 100,000 parameters held in its own buffer, ``hold_parameters()``) against the
+   course's own NumPy loop (written as the course writes it, without its per-step
+   ``print``), from the same weights; the final losses must agree.
 4. **Online training**: a 2-3-2 sigmoid net (the course's exercise size), squared loss,
    lr 0.5, 1,000 SGD steps of one sample each: the compiled function (a one-sample
    batch runs on its scalar replay) against the eager engine's hand-written loop.
@@ -304,12 +305,13 @@ def course_chainrule(steps: int) -> dict[str, Any]:
     start = time.perf_counter()
     step = autograd.compile(loss, (x[0], y[0]), params)
     compile_time = time.perf_counter() - start
-    theta = step.parameter_array()
+    theta = step.hold_parameters()  # the tape's own buffer, updated in place: no copy per step
     start = time.perf_counter()
     for _ in range(steps):
-        result = step.value_and_grad(x, y, params=theta)
+        result = step.value_and_grad(x, y)
         theta -= 1e-4 * result.param_grads
     seconds = time.perf_counter() - start
+    step.release_parameters()
     final = float(result.outputs.sum())
     return {"seconds": seconds, "trace_compile": compile_time, "parameters_made": made,
             "final_loss": final, "instructions": len(step.tape), "groups": len(step.program.groups)}
