@@ -29,10 +29,12 @@ class Picture:
         self.centre: dict[str, tuple[float, float]] = {}
         self.label: dict[str, str] = {}
         self.cluster: dict[str, str | None] = {}  # node -> the innermost cluster declaring it
+        self.parent_cluster: dict[str, str | None] = {}  # cluster -> the cluster around it
         clusters: list[str | None] = [None]
         for line in self.source.splitlines():
             opened = re.match(r"\s*subgraph (cluster_\d+) \{", line)
             if opened:
+                self.parent_cluster[opened.group(1)] = clusters[-1]
                 clusters.append(opened.group(1))
             elif line.strip() == "}":
                 clusters.pop()
@@ -173,3 +175,39 @@ def test_folded_by_layer_the_inputs_stand_in_index_order_and_the_layers_in_seque
     assert sorted(inputs, key=picture.along_rank) == inputs
     layers = [nodes[0] for k in range(3) if (nodes := picture.named(f"layer {k}"))]
     assert len(layers) >= 2 and sorted(layers, key=picture.rank) == layers
+
+
+def neuron_clusters_of_each_layer(graph: autograd.Graph) -> list[list[str]]:
+    """The unfolded neurons' cluster titles, layer by layer, in reading order."""
+    picture = Picture(graph)
+    corner: dict[str, float] = {}
+    title: dict[str, str] = {}
+    svg = ElementTree.fromstring(graph.pipe(format="svg"))
+    for group in svg.iter(f"{SVG}g"):
+        if group.get("class") == "cluster":
+            name = group.find(f"{SVG}title").text
+            title[name] = next(group.iter(f"{SVG}text")).text
+            numbers = [float(n) for shape in group.iter() if shape.tag in (f"{SVG}polygon", f"{SVG}path")
+                       for n in _NUMBER.findall(shape.get("points") or shape.get("d"))]
+            corner[name] = min(numbers[0::2]) if picture.direction == "TB" else min(numbers[1::2])
+    layers: dict[str, list[str]] = {}
+    for cluster, parent in picture.parent_cluster.items():
+        if title[cluster].startswith("neuron"):
+            layers.setdefault(parent, []).append(cluster)
+    return [[title[cluster] for cluster in sorted(layers[layer], key=corner.get)]
+            for layer in sorted(layers, key=title.get)]
+
+
+@pytest.mark.parametrize("rankdir", ["auto", "TB"])
+def test_an_unfolded_mlp_shows_each_layers_neurons_in_index_order(small_loss, rankdir):
+    assert neuron_clusters_of_each_layer(autograd.draw(small_loss, collapse=None, rankdir=rankdir)) == [
+        ["neuron 0", "neuron 1", "neuron 2"], ["neuron 0", "neuron 1"]]
+
+
+def test_equal_neurons_still_stand_in_index_order():
+    """All weights 1: every order of a layer crosses as often, and Graphviz drew neuron 0, 2, 1."""
+    model = nn.MLP(2, [3, 2], activation="sigmoid", output_activation="sigmoid", init=1.0)
+    loss = nn.binary_cross_entropy(model([0, 1]), [0, 1])
+    loss.backward()
+    assert neuron_clusters_of_each_layer(autograd.draw(loss)) == [
+        ["neuron 0", "neuron 1", "neuron 2"], ["neuron 0", "neuron 1"]]

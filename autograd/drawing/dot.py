@@ -89,15 +89,17 @@ def graph_of(plan: Plan, options: Options, gradients: Gradients) -> Graph:
 def _graph_attributes(options: Options, plan: Plan, legend: list[str]) -> list[tuple[str, str]]:
     pairs = [("rankdir", options.rankdir), ("nodesep", "0.25"), ("ranksep", "0.35"),
              ("fontname", "Helvetica"), ("fontsize", "10")]
+    if plan.scopes is not None:
+        # Graphviz's crossing minimisation shuffles a layer's neurons, folded or not (any order
+        # of n neurons reading the same m inputs crosses as often): neuron 4, 5, 0, 13...;
+        # rank=same chains inside the layer's cluster do not stop it. Almost no passes keep
+        # the order the nodes, edges and clusters are declared in (tests/test_draw_orders.py).
+        pairs.append(("mclimit", "0.01"))
     if plan.boxes:
         # A layer of folded neurons reads every output of the layer before: bundling
         # those n x m edges keeps them readable (labelled edges are never merged).
         pairs.append(("concentrate", "true"))
-        # Graphviz's crossing minimisation shuffles a layer's boxes (any order of n boxes
-        # reading the same m inputs crosses as often), drawing neuron 4, 5, 0, 13...; rank=same
-        # chains inside the layer's cluster do not stop it. Almost no passes keep the order
-        # the nodes and edges are declared in: index order (tests/test_draw_orders.py).
-        pairs.append(("mclimit", "0.01"))
+
     # The note and the legend are the graph's label, outside the ranks: as a node, the
     # legend widened the first rank of every drawing by its own width.
     rows = [f"<tr><td align=\"left\">{escape(plan.note)}</td></tr>"] if plan.note else []
@@ -193,6 +195,11 @@ class Writer:
                 needed.add(instance)
         for instance in sorted(needed):
             children.setdefault(scopes.parent[instance], []).append(instance)
+        if self.options.rankdir == "LR" and not self.plan.boxes:
+            # With those few crossing passes a left-to-right drawing stacks sibling clusters
+            # bottom to top: declared last to first, neuron 0 comes out on top.
+            for siblings in children.values():
+                siblings.reverse()
         # Depth-first over the (shallow) scope tree, with an explicit stack.
         stack: list[tuple[int, bool]] = [(instance, False) for instance in reversed(children.get(None, []))]
         while stack:
