@@ -47,7 +47,7 @@ class MaxoutUnit(ScopedByIndex, Module):
 
     def forward(self, x: Sequence[Value | float]) -> Value:
         inputs = as_inputs(x, self.nin, "MaxoutUnit")
-        with autograd.scope(self._scope_name):
+        with self._scope:
             sums = [weighted_sum(piece.w, inputs, piece.b) for piece in self.pieces]
             best = sums[0]
             for z in sums[1:]:
@@ -85,7 +85,7 @@ class Maxout(ScopedByIndex, Module):
 
     def forward(self, x: Sequence[Value | float]) -> list[Value]:
         inputs = as_inputs(x, self.nin, "Maxout")
-        with autograd.scope(self._scope_name):
+        with self._scope:
             return [unit(inputs) for unit in self.units]
 
     config_fields = ("nin", "nout", "pieces")
