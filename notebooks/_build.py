@@ -54,7 +54,8 @@ def execute(path: Path) -> float:
     notebook.metadata.pop("widgets", None)  # see _without_machine_noise
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [output for output in map(_without_machine_noise, cell.outputs) if output]
+            cell.outputs = _joined_streams([output for output in map(_without_machine_noise, cell.outputs)
+                                            if output])
     nbformat.write(notebook, path)
     return seconds
 
@@ -76,6 +77,28 @@ def _without_machine_noise(output: dict) -> dict | None:
     if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
         return None
     return output
+
+
+def _joined_streams(outputs: list) -> list:
+    """Consecutive pieces of one stream joined, as a viewer shows them.
+
+    On a loaded machine the kernel may flush one ``print`` in two messages, which the
+    file would keep as two outputs ("0.0" then " 2.0\\n"): a diff that means nothing.
+
+    Example:
+        >>> _joined_streams([{"output_type": "stream", "name": "stdout", "text": "0.0"},
+        ...                  {"output_type": "stream", "name": "stdout", "text": " 2.0\\n"}])
+        [{'output_type': 'stream', 'name': 'stdout', 'text': '0.0 2.0\\n'}]
+    """
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (previous is not None and output.get("output_type") == previous.get("output_type") == "stream"
+                and output.get("name") == previous.get("name")):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            joined.append(output)
+    return joined
 
 
 def main(argv: list[str]) -> int:
