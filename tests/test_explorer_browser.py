@@ -9,18 +9,10 @@ import autograd
 from autograd import Value, explore
 
 import course_graphs
-from browser import Browser
 
 BOXES = """() => Array.from(document.querySelectorAll('[data-node]')).map(g => {
     const box = g.getBBox(); return [g.getAttribute('data-node'), box.x, box.y, box.width, box.height];
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    opened = Browser()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import Browser, missing
+from browser import missing
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 OPENED = ["01_chain_rule.ipynb", "02_sigmoid_neuron.ipynb"]
@@ -137,13 +137,6 @@ def wait_until(page, condition: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not page.evaluate(condition) and time.monotonic() < deadline:
         time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    opened = Browser()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture(scope="module")
