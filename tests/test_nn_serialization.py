@@ -76,6 +76,15 @@ def test_every_registered_module_type_has_an_example():
 
 
 @pytest.mark.parametrize("build", [EXAMPLES[name] for name in sorted(nn.MODULES)] + VARIANTS)
+def test_parameters_fast_walk_equals_named_parameters_for_every_architecture(build):
+    # Module.parameters() walks the tree without names (for speed); it must list the same
+    # Values, in the same order, as the named walk that state_dict and the model file use.
+    model = build()
+    fast, named = model.parameters(), [p for _, p in model.named_parameters()]
+    assert len(fast) == len(named) > 0 and all(a is b for a, b in zip(fast, named))
+
+
+@pytest.mark.parametrize("build", [EXAMPLES[name] for name in sorted(nn.MODULES)] + VARIANTS)
 def test_nn_load_rebuilds_every_registered_architecture(tmp_path, build):
     model = build()
     path = tmp_path / "m.json"
