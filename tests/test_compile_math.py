@@ -38,6 +38,23 @@ def test_stable_forms_match_the_float_rules():
     np.testing.assert_allclose(softplus, [FLOAT_MATH.softplus(v) for v in x], rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sigmoid_gives_the_two_branch_form_bits(dtype):
+    # the max(e, x >= 0) numerator selects 1 / (1 + e^-x) or e^x / (1 + e^x) by arithmetic:
+    # the same bits as np.where over both branches, for every finite x and the edges
+    rng = np.random.default_rng(13)
+    largest = float(np.finfo(dtype).max)
+    x = np.concatenate([rng.standard_normal(20_000) * 40, [-0.0, 0.0, 1e-45, -1e-45, -745.0, -744.0,
+                                                          -709.5, 709.5, largest, -largest]]).astype(dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        got = numpy_math(dtype).sigmoid(x)
+        small = np.exp(-np.abs(x))
+        expected = np.where(x >= 0.0, 1.0 / (1.0 + small), small / (1.0 + small))
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+    assert float(NUMPY_MATH.sigmoid(np.float64(-3.0))) == FLOAT_MATH.sigmoid(-3.0)  # one number too
+
+
 def test_total_and_largest_take_lists_or_stacked_arrays():
     parts = [np.array([1.0, 2.0]), np.array([3.0, -4.0]), np.array([0.5, 0.25])]
     np.testing.assert_array_equal(NUMPY_MATH.total(parts), [4.5, -1.75])
