@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
 from collections.abc import Iterator, Sequence
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value
+from autograd._gc import CyclicGcPaused
 from autograd.ops import FLOAT_MATH
 
 from .losses import Loss, LossSpec, l2_penalty, resolve_loss
@@ -238,13 +238,8 @@ class LossAndGrad(BatchStep):
         # The graph is acyclic (nodes point to their parents only), so reference
         # counting frees it; pausing the cyclic collector saves it from scanning
         # tens of thousands of live nodes again and again while the graph grows.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with CyclicGcPaused():
             return self._run(xs, ys)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _run(self, xs: Sequence[Sequence[float]], ys: Sequence[Any]) -> BatchResult:
         losses, outputs = zip(*[sample_loss(self.model, self.loss, x, y) for x, y in zip(xs, ys)])

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._gc import CyclicGcPaused
 from ..context import tracing
 from ..value import Value, as_value
 from .function import CompiledFunction, as_number_array
@@ -82,11 +83,12 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any],
     if params is not None:
         params = _check_params(params, leaves)
     tracer = _Tracer()
-    with tracing(tracer):
-        result = fn(*arguments)
-    outputs, output_shape = _flatten_outputs(result)
-    tape = Tape.from_graph(outputs, output_shape, leaves, names, shapes, params, tracer.cuts)
-    return CompiledFunction(tape, math)
+    with CyclicGcPaused():  # a graph, a tape and a program: acyclic, tens of thousands of objects
+        with tracing(tracer):
+            result = fn(*arguments)
+        outputs, output_shape = _flatten_outputs(result)
+        tape = Tape.from_graph(outputs, output_shape, leaves, names, shapes, params, tracer.cuts)
+        return CompiledFunction(tape, math)
 
 
 # ---------------------------------------------------------------------------
