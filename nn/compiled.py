@@ -265,8 +265,8 @@ class _FitArrays:
                  optimizer: Optimizer) -> None:
         assert step.compiled is not None
         self.owner, self.compiled, self.optimizer = step, step.compiled, optimizer
-        self.inputs = np.asarray(rows, dtype=float)  # converted once per fit
-        self.target_array = step._target_array(targets)
+        # converted and checked once per fit: a step's batch is these arrays or some of their rows
+        self.batch = self.compiled.check_batch(np.asarray(rows, dtype=float), step._target_array(targets))
         self.targets = targets
         self.values = self.compiled.hold_parameters()  # the tape's buffer: updated in place
         self.grads: FloatArray | None = None  # the tape's gradients of the last batch (a view)
@@ -284,9 +284,8 @@ class _FitArrays:
 
     def train_batch(self, picked: NDArray[np.intp] | None) -> tuple[float, FloatArray]:
         """One batch (rows ``picked``, or all): forward, backward, update; the loss and the outputs."""
-        inputs, targets = (self.inputs, self.target_array) if picked is None else (
-            self.inputs[picked], self.target_array[picked])
-        result = self.compiled.value_and_grad(inputs, targets, output_grad=self.owner._seed(len(inputs)))
+        batch = self.batch if picked is None else self.batch.rows(picked)
+        result = self.compiled.value_and_grad(batch, output_grad=self.owner._seed(batch.size))
         self.owner.loss.check_outputs(result.outputs[:, 2:])  # before the update: a failed step keeps nothing
         self.grads = result.param_grads
         self.changed = True  # the gradients at least (an update that diverges changes no value)

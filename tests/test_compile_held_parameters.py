@@ -110,3 +110,27 @@ def test_float32_tapes_hold_float32_parameters():
     assert theta.dtype == np.float32
     theta *= 2
     assert f(np.array([3.0], dtype=np.float32)).tolist() == [3.0]
+
+
+def test_a_checked_batch_runs_as_the_arrays_do_and_its_rows_too():
+    w, b, f = line_fit()
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 7.0])
+    batch = f.check_batch(x, y)
+    assert batch.size == 3 and batch.shapes == ((), ())
+    direct = f.value_and_grad(x, y, output_grad=0.5)
+    checked = f.value_and_grad(batch, output_grad=0.5)
+    assert checked.outputs.tolist() == direct.outputs.tolist() == [6.25, 16.0, 30.25]
+    assert checked.param_grads.tolist() == direct.param_grads.tolist()
+    picked = batch.rows(np.array([2, 0]))
+    assert picked.size == 2 and f(picked).tolist() == f(x[[2, 0]], y[[2, 0]]).tolist() == [30.25, 6.25]
+    one = batch.rows(np.array([1]))  # a batch of one runs on the scalar replay
+    assert f.value_and_grad(one).param_grads.tolist() == f.value_and_grad(x[1:2], y[1:2]).param_grads.tolist()
+
+
+def test_a_batch_checked_for_other_shapes_is_refused():
+    _, _, f = line_fit()
+    g = autograd.compile(lambda v: v[0] * v[1], ([1.0, 2.0],))
+    with pytest.raises(ValueError, match=r"checked for inputs of shapes \[\(2,\)\]"):
+        f(g.check_batch(np.ones((3, 2))))
+    with pytest.raises(ValueError, match="contains NaN"):  # the check itself is the call's
+        f.check_batch(np.array([1.0, np.nan]), np.zeros(2))

@@ -41,10 +41,11 @@ Example:
     array([19., 12.])
 """
 
-from .function import CompiledFunction, TapeGradients
+from .function import CheckedBatch, CompiledFunction, TapeGradients
 from .numpy_math import NUMPY_MATH, NumpyMath
 from .program import Program
 from .tape import Tape
 from .tracing import compile
 
-__all__ = ["compile", "CompiledFunction", "TapeGradients", "NUMPY_MATH", "NumpyMath", "Tape", "Program"]
+__all__ = ["compile", "CompiledFunction", "TapeGradients", "CheckedBatch", "NUMPY_MATH", "NumpyMath", "Tape",
+           "Program"]
