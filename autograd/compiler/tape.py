@@ -21,6 +21,7 @@ value flows forward, the gradient stops.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from ..engine import topological_order
@@ -91,15 +92,21 @@ def count(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
+def _refs(kind: str, n: int) -> Iterator[Ref]:
+    """``Ref(kind, 0) ... Ref(kind, n - 1)``, made without a Python call each: ``Ref(...)``
+    runs the NamedTuple's Python ``__new__`` (for the course net's 101,000 parameters
+    60-67 ms of the trace, against 35-39 ms for ``tuple.__new__`` mapped in C)."""
+    return map(tuple.__new__, repeat(Ref), zip(repeat(kind), range(n)))
+
+
 class _Slots:
     """The operand slot of every leaf of a traced graph, numbered in order of first use."""
 
     def __init__(self, input_leaves: Sequence[Value], params: Sequence[Value] | None) -> None:
-        self.refs: dict[Value, Ref] = {leaf: Ref(INPUT, i) for i, leaf in enumerate(input_leaves)}
+        self.refs: dict[Value, Ref] = dict(zip(input_leaves, _refs(INPUT, len(input_leaves))))
         self.automatic = params is None  # every captured leaf that is not a Constant is a parameter
         self.params = [] if params is None else list(params)
-        for i, p in enumerate(self.params):
-            self.refs[p] = Ref(PARAM, i)
+        self.refs.update(zip(self.params, _refs(PARAM, len(self.params))))
         self.frozen: list[Value] = []
         self.constants: list[float] = []
         self._constant_refs: dict[Any, Ref] = {}
@@ -179,12 +186,15 @@ class Tape:
         parameter, in order of first use.
         """
         slots = _Slots(input_leaves, params)
-        known, new_leaf = slots.refs.get, slots.new_leaf
+        known = slots.refs.__getitem__
         instructions: list[Instruction] = []
         for node in graph_order(outputs, detached):
             source = detached.get(node)
             operands = (source,) if source is not None else parents_of(node)
-            refs = tuple([known(operand) or new_leaf(operand) for operand in operands])
+            try:  # mapped in C: a layer's 1,000 weights are parameters already numbered
+                refs = tuple(map(known, operands))
+            except KeyError:  # a leaf met for the first time
+                refs = tuple([slots.ref(operand) for operand in operands])
             target = len(instructions)
             if source is not None:
                 instructions.append(Instruction(target, None, refs, None, node._scope))
