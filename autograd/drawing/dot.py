@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine import BackwardStep
 from ..ops import Op
-from ..value import Constant, Parameter, Value
+from ..value import Value
 from .folding import Plan, advice, box_name, op_name, role_of, value_name
 from .gradients import Gradients
 from .graph import Graph
@@ -95,6 +95,10 @@ def _graph_attributes(options: Options, plan: Plan, legend: list[str]) -> list[t
         # rank=same chains inside the layer's cluster do not stop it. Almost no passes keep
         # the order the nodes, edges and clusters are declared in (tests/test_draw_orders.py).
         pairs.append(("mclimit", "0.01"))
+        # One ranking of the whole graph rather than cluster by cluster: ranked alone, a time
+        # step's cluster put step 1's layer 0 in step 0's rank (its inputs drawn after it),
+        # and the per-step loss terms came out in reverse order.
+        pairs.append(("newrank", "true"))
     if plan.boxes:
         # A layer of folded neurons reads every output of the layer before: bundling
         # those n x m edges keeps them readable (labelled edges are never merged).
@@ -132,7 +136,8 @@ class Writer:
         current = self.gradients.current
         current_op = current if self.gradients.current_op_done else None
         current_box = plan.group[current_op] if current_op is not None else None
-        for i, node in enumerate(plan.order):
+        for i in plan.reading_order():
+            node = plan.order[i]
             if i in plan.hidden:
                 continue
             place = plan.place(i)
@@ -151,36 +156,61 @@ class Writer:
         return body
 
     def operand_orders(self) -> list[tuple[int | None, str]]:
-        """Invisible edges that keep an n-ary op's leaf operands in order: w0, w1, ..., b.
+        """Invisible edges that keep leaves and results in order: w0, w1, ..., b; x0, x1; h0, h1, y.
 
         Graphviz otherwise reorders a rank to save crossings (a neuron drawn as w1, w0, b,
-        w2); its ``ordering`` attribute is ignored inside clusters. The chain sits in the
-        leaves' own cluster, as a rank=same subgraph must.
+        w2); its ``ordering`` attribute is ignored inside clusters. A chain links the leaves
+        that an n-ary op or a folded box reads from its own cluster (a rank=same subgraph
+        must sit there), and the values a folded box sends out. In a folded network the
+        leaves outside every cluster are chained by the ops and boxes that read them: an
+        MLP's inputs all together, a recurrent net's x_t alone (each near its time step),
+        the weights shared by the time steps together, in the order the steps read them.
         """
         plan = self.plan
+        chains: dict[tuple[int, ...], int | None] = {}
+        for place, operands in self.operand_lists():
+            leaves = [p for p in dict.fromkeys(operands) if self._drawn_leaf(p, place)]
+            if len(leaves) > 1 and (place is not None or not plan.boxes):
+                chains[tuple(leaves)] = place
+        sent: dict[int, list[int]] = {}
+        for i, group in enumerate(plan.group):
+            if group is not None and i not in plan.hidden:
+                sent.setdefault(group, []).append(i)
+        chains.update((tuple(sends), plan.place(sends[0])) for sends in sent.values() if len(sends) > 1)
+        if plan.boxes:
+            by_readers: dict[frozenset[str], list[int]] = {}
+            for i in plan.reading_order():
+                if self._drawn_leaf(i, None):
+                    readers = frozenset(self._drawn_as(c) for c in plan.consumers[i])
+                    by_readers.setdefault(readers, []).append(i)
+            chains.update((tuple(leaves), None) for leaves in by_readers.values() if len(leaves) > 1)
         orders = []
-        for i, node in enumerate(plan.order):
-            if node.op is None or node.op.arity is not None or plan.group[i] is not None:
-                continue
-            place = plan.place(i)
-            leaves = [plan.index[p] for p in dict.fromkeys(node.parents) if p.op is None]
-            leaves = [p for p in leaves if p not in plan.hidden and plan.group[p] is None
-                      and plan.place(p) == place]
-            if len(leaves) > 1:
-                if self.options.rankdir == "LR":  # a left-to-right rank is laid out bottom to top
-                    leaves.reverse()
-                chain = " -> ".join(value_name(p) for p in leaves)
-                orders.append((place, f"\t{{rank=same; {chain} [style=invis]}}\n"))
-        if plan.boxes:  # a folded network: its inputs in index order (x0, x1, ...), top to bottom
-            inputs = [i for i, node in enumerate(plan.order) if node.op is None and i not in plan.hidden
-                      and plan.place(i) is None and not isinstance(node, (Parameter, Constant))]
-            # Only inputs read by the same boxes share a rank (an MLP's); a recurrent net's
-            # x_t feed different time steps, and forcing them together degenerates the layout.
-            readers = {frozenset(plan.group[c] for c in plan.consumers[i]) for i in inputs}
-            if len(inputs) > 1 and len(readers) == 1:
-                chain = " -> ".join(value_name(i) for i in inputs)
-                orders.append((None, f"\t{{rank=same; {chain} [style=invis]}}\n"))
+        for nodes, place in chains.items():
+            # Laid out left to right, a cluster stacks a chain bottom to top, the root top to bottom.
+            if self.options.rankdir == "LR" and place is not None:
+                nodes = nodes[::-1]
+            orders.append((place, f"\t{{rank=same; {' -> '.join(map(value_name, nodes))} [style=invis]}}\n"))
         return orders
+
+    def operand_lists(self) -> list[tuple[int | None, list[int]]]:
+        """Where each n-ary op and folded box is drawn, and the nodes it reads, in order."""
+        plan = self.plan
+        reads = [(plan.place(i), [plan.index[p] for p in node.parents]) for i, node in enumerate(plan.order)
+                 if node.op is not None and node.op.arity is None and plan.group[i] is None]
+        if plan.scopes is not None:
+            reads += [(plan.scopes.parent[box], inputs) for box, inputs in plan.box_inputs().items()]
+        return reads
+
+    def _drawn_as(self, i: int) -> str:
+        """The DOT name of what shows node ``i``'s op: its oval, or the box it is folded into."""
+        group = self.plan.group[i]
+        return op_name(i) if group is None else box_name(group)
+
+    def _drawn_leaf(self, i: int, place: int | None) -> bool:
+        """Node ``i`` is a leaf drawn as a box of its own in the cluster of ``place``."""
+        plan = self.plan
+        return (plan.order[i].op is None and i not in plan.hidden and plan.group[i] is None
+                and plan.place(i) == place)
 
     def clusters(self, by_place: dict[int | None, list[str]]) -> list[str]:
         """Nested ``subgraph cluster_N`` blocks for the scope instances that hold something."""
@@ -299,20 +329,11 @@ class Writer:
     def edge_lines(self) -> list[str]:
         plan, gradients = self.plan, self.gradients
         lines = []
-        box_inputs: dict[int, dict[str, None]] = {}
         current_op = gradients.current if gradients.current_op_done else None
         for i, node in enumerate(plan.order):
-            if node.op is None:
+            if node.op is None or plan.group[i] is not None:
                 continue
-            group = plan.group[i]
             parents = node.parents
-            if group is not None:
-                inputs = box_inputs.setdefault(group, {})
-                for parent in parents:
-                    p = plan.index[parent]
-                    if plan.group[p] != group and p not in plan.hidden:
-                        inputs[value_name(p)] = None
-                continue
             folded = plan.folded_constant.get(i)
             local = gradients.local.get(i)
             for position, parent in enumerate(parents):
@@ -334,9 +355,10 @@ class Writer:
                 written = f" [{attributes(pairs)}]" if pairs else ""
                 lines.append(f"\t{value_name(p)} -> {op_name(i)}{written}\n")
             lines.append(f"\t{op_name(i)} -> {value_name(i)}\n")
+        box_inputs = plan.box_inputs()
         for i, group in enumerate(plan.group):
             if group is not None and i not in plan.hidden:
                 box = box_name(group)
-                lines.extend(f"\t{source} -> {box}\n" for source in box_inputs.pop(group, {}))
+                lines.extend(f"\t{value_name(p)} -> {box}\n" for p in box_inputs.pop(group, []))
                 lines.append(f"\t{box_name(group)} -> {value_name(i)}\n")
         return lines

@@ -224,6 +224,27 @@ class Plan:
             if not leaves_group:
                 self.hidden.add(i)
 
+    def reading_order(self) -> list[int]:
+        """Every node, each parameter and constant moved to just before its first use.
+
+        The order to declare them in: still topological, but a neuron's weights come with
+        the neuron rather than where the depth-first walk from the output met them (the
+        output layer's first). Graphviz keeps the declared order, so the weights of a net
+        reused over time steps or samples stand in the order the computation reads them.
+        """
+        declared = [False] * len(self.order)
+        order = []
+        for i, node in enumerate(self.order):
+            if is_held_leaf(node) and self.consumers[i]:
+                continue
+            for parent in node.parents:
+                p = self.index[parent]
+                if is_held_leaf(parent) and not declared[p]:
+                    declared[p] = True
+                    order.append(p)
+            order.append(i)
+        return order
+
     def place(self, i: int) -> int | None:
         """The scope instance whose cluster holds node ``i``'s box and oval."""
         if self.scopes is None:
@@ -238,24 +259,30 @@ class Plan:
                 count += 1 if node.op is None or self.group[i] is not None else 2
         return count
 
-    def edge_count(self) -> int:
-        """The edges drawn: op inputs and results, and each folded box's inputs and outputs."""
-        count = 0
-        box_inputs: dict[int, set[int]] = {}
+    def box_inputs(self) -> dict[int, list[int]]:
+        """Each folded box's inputs from outside it, in the order its ops first read them."""
+        inputs: dict[int, dict[int, None]] = {box: {} for box in self.boxes}
         for i, node in enumerate(self.order):
-            if node.op is None:
-                continue
             group = self.group[i]
-            if group is None:
-                count += len(node.parents) + 1 - (i in self.folded_constant)
+            if group is None or node.op is None:
                 continue
-            inputs = box_inputs.setdefault(group, set())
             for parent in node.parents:
                 p = self.index[parent]
                 if self.group[p] != group and p not in self.hidden:
-                    inputs.add(p)
-            count += i not in self.hidden
-        return count + sum(len(inputs) for inputs in box_inputs.values())
+                    inputs[group][p] = None
+        return {box: list(read) for box, read in inputs.items()}
+
+    def edge_count(self) -> int:
+        """The edges drawn: op inputs and results, and each folded box's inputs and outputs."""
+        count = 0
+        for i, node in enumerate(self.order):
+            if node.op is None:
+                continue
+            if self.group[i] is None:
+                count += len(node.parents) + 1 - (i in self.folded_constant)
+            else:
+                count += i not in self.hidden
+        return count + sum(len(inputs) for inputs in self.box_inputs().values())
 
     def too_large(self, limit: int | None) -> bool:
         """Over ``limit`` nodes, or over ``EDGES_PER_NODE * limit`` edges."""
