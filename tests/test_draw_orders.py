@@ -1,5 +1,6 @@
 """Stable orders in the laid-out picture: w0, w1, ..., b inside a neuron; x0, x1, ... and
-neuron 0, 1, ... in folded views; every op's operands in operand order.
+neuron 0, 1, ... in folded views; every op's operands in operand order; an unrolled
+recurrent net's time steps in time order, whichever scope it is folded by.
 
 Positions are read from the SVG that the drawing's own backend lays out, so these tests
 see what a user sees (Graphviz reorders a rank to save crossings unless told not to).
@@ -57,6 +58,9 @@ class Picture:
             bold = re.search(rf"^\s*{re.escape(title.text)} \[label=<.*?<b>(.*?)</b>", self.source, re.M)
             if bold:
                 self.label[title.text] = bold.group(1)
+        # A folded box's tooltip is its scope path: "step 0 / layer 0 / neuron 1".
+        boxes = re.findall(r'^\s*(s\d+) \[.*tooltip="([^"]*)"', self.source, re.M)
+        self.box = {path: node for node, path in boxes}
 
     def along_rank(self, node: str) -> float:
         """The coordinate that orders a rank: left to right (TB), top to bottom (LR)."""
@@ -73,6 +77,10 @@ class Picture:
 
     def in_reading_order(self, nodes: list[str]) -> list[str]:
         return sorted(nodes, key=lambda node: (self.rank(node), self.along_rank(node)))
+
+    def results(self, box: str) -> list[str]:
+        """The values a folded box sends out, in the order the drawing declares them."""
+        return re.findall(rf"^\s*{box} -> (v\d+)$", self.source, re.M)
 
     def operands(self) -> dict[str, list[str]]:
         """Each op oval's drawn operands, in operand order (the order of their edges)."""
@@ -211,3 +219,114 @@ def test_equal_neurons_still_stand_in_index_order():
     loss.backward()
     assert neuron_clusters_of_each_layer(autograd.draw(loss)) == [
         ["neuron 0", "neuron 1", "neuron 2"], ["neuron 0", "neuron 1"]]
+
+
+# -- unrolled recurrent nets (notebook 10) ---------------------------------------------------
+
+class Unrolled:
+    """Notebook 10's Elman net (1 input, 2 hidden, 1 output) over 3 steps, its loss, and the DOT
+    name of every Value (``v`` and its place in topological order, as ``draw`` names them)."""
+
+    def __init__(self, net: nn.Recurrent, sequence: list[list[float]], targets: list[list[float]]) -> None:
+        self.net = net
+        self.run = net.unroll(sequence)
+        self.loss = nn.sequence_loss(self.run.outputs, targets, "mse")
+        self.loss.backward()
+        self.name = {node: f"v{i}" for i, node in enumerate(autograd.topological_order(self.loss))}
+        self.steps = range(len(sequence))
+
+    def weights(self, layer: nn.Layer) -> list[list[str]]:
+        """Each neuron's weights w0, w1, ..., b, as drawn."""
+        return [[self.name[p] for p in neuron.parameters()] for neuron in layer.neurons]
+
+    def inputs(self, picture: Picture, t: int) -> list[str]:
+        return [picture.named(f"x{k}[{t}]")[0] for k in range(self.net.nin)]
+
+
+@pytest.fixture(scope="module")
+def elman() -> Unrolled:
+    return Unrolled(nn.Elman(1, 2, 1, seed=0), [[0.5], [0.1], [-0.3]], [[0.1], [-0.3], [0.2]])
+
+
+def assert_stand_in_order(picture: Picture, nodes: list[str]) -> None:
+    """``nodes`` share a rank and stand along it in this order (top to bottom, left to right)."""
+    assert sorted(nodes, key=picture.along_rank) == nodes
+    assert len({picture.rank(node) for node in nodes}) == 1, nodes
+
+
+def assert_steps_in_time_order(picture: Picture, unrolled: Unrolled, first_boxes: list[str]) -> None:
+    """Step t+1 after step t (below it too, when steps are clusters); x_t after step t-1's box
+    and before step t's."""
+    assert sorted(first_boxes, key=picture.rank) == first_boxes
+    assert len({picture.rank(box) for box in first_boxes}) == len(first_boxes)
+    if "step" not in picture.label[first_boxes[0]]:  # boxes inside step clusters
+        assert sorted(first_boxes, key=picture.along_rank) == first_boxes
+    for t in unrolled.steps:
+        inputs = unrolled.inputs(picture, t)
+        if len(inputs) > 1:
+            assert_stand_in_order(picture, inputs)
+        assert picture.rank(inputs[0]) < picture.rank(first_boxes[t])
+        assert t == 0 or picture.rank(inputs[0]) > picture.rank(first_boxes[t - 1])
+
+
+def test_an_unrolled_elman_net_folded_by_step_reads_in_time_order(elman):
+    picture = Picture(autograd.draw(elman.loss, collapse="step"))
+    boxes = [picture.box[f"step {t}"] for t in elman.steps]
+    assert_steps_in_time_order(picture, elman, boxes)
+    for t, box in enumerate(boxes[:-1]):  # each step sends h0, h1 (to the next step) and y
+        sent = [elman.name[v] for v in elman.run.hidden[t] + elman.run.outputs[t]]
+        assert picture.results(box) == sent
+        assert_stand_in_order(picture, sent)
+    assert picture.results(boxes[-1]) == [elman.name[elman.run.outputs[-1][0]]]  # the last sends only y
+    # The weights every step reads: the hidden neurons' w0, w1, w2, b, then the output neuron's.
+    shared = [name for layer in (elman.net.hidden, elman.net.output) for neuron in elman.weights(layer)
+              for name in neuron]
+    assert_stand_in_order(picture, shared)
+    assert_operands_in_order(picture)  # the loss sums step 0's term, step 1's, step 2's
+
+
+def test_an_unrolled_elman_net_folded_by_neuron_reads_in_time_order(elman):
+    picture = Picture(autograd.draw(elman.loss, collapse="neuron"))
+    for t in elman.steps:  # each step's hidden neurons in index order, and their results
+        hidden = [picture.box[f"step {t} / layer 0 / neuron {j}"] for j in range(2)]
+        assert_stand_in_order(picture, hidden)
+        assert_stand_in_order(picture, [elman.name[h] for h in elman.run.hidden[t]])
+    assert_steps_in_time_order(picture, elman, [picture.box[f"step {t} / layer 0 / neuron 0"]
+                                                for t in elman.steps])
+    assert sorted(picture.named("c0") + picture.named("c1"), key=picture.along_rank) == \
+        picture.named("c0") + picture.named("c1")
+    hidden_weights = elman.weights(elman.net.hidden)
+    for neuron in [*hidden_weights, *elman.weights(elman.net.output)]:
+        assert_stand_in_order(picture, neuron)
+    assert sorted(hidden_weights, key=lambda neuron: picture.along_rank(neuron[0])) == hidden_weights
+    outputs = [picture.box[f"step {t} / layer 1 / neuron 0"] for t in elman.steps]
+    assert sorted(outputs, key=picture.along_rank) == outputs
+    assert_operands_in_order(picture)  # the loss sums step 0's term, step 1's, step 2's
+
+
+def test_an_unrolled_elman_net_folded_by_layer_keeps_each_steps_hidden_state_in_order(elman, capfd):
+    picture = Picture(autograd.draw(elman.loss, collapse="layer"))
+    boxes = [picture.box[f"step {t} / layer 0"] for t in elman.steps]
+    assert_steps_in_time_order(picture, elman, boxes)
+    for t, box in enumerate(boxes):
+        assert picture.results(box) == [elman.name[h] for h in elman.run.hidden[t]]
+        assert_stand_in_order(picture, picture.results(box))
+    # Bundled edges through a step's cluster made Graphviz warn "degenerate concentrated rank".
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("net", [nn.Elman(2, 3, 1, seed=0), nn.Jordan(2, 3, 1, seed=0)],
+                         ids=["Elman", "Jordan"])
+@pytest.mark.parametrize("collapse", ["step", "layer", "neuron"])
+def test_longer_unrolled_nets_fold_in_time_order_without_graphviz_warnings(net, collapse, capfd):
+    unrolled = Unrolled(net, [[0.5, 1.0], [0.1, -1.0], [-0.3, 0.2], [0.4, 0.0]],
+                        [[0.1], [-0.3], [0.2], [0.0]])
+    picture = Picture(autograd.draw(unrolled.loss, collapse=collapse))
+    first = {"step": "step {t}", "layer": "step {t} / layer 0", "neuron": "step {t} / layer 0 / neuron 0"}
+    assert_steps_in_time_order(picture, unrolled, [picture.box[first[collapse].format(t=t)]
+                                                   for t in unrolled.steps])
+    if collapse == "neuron":
+        for t in unrolled.steps:
+            neurons = [picture.box[f"step {t} / layer 0 / neuron {j}"] for j in range(3)]
+            assert_stand_in_order(picture, neurons)
+    assert capfd.readouterr().err == ""

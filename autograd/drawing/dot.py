@@ -99,9 +99,12 @@ def _graph_attributes(options: Options, plan: Plan, legend: list[str]) -> list[t
         # step's cluster put step 1's layer 0 in step 0's rank (its inputs drawn after it),
         # and the per-step loss terms came out in reverse order.
         pairs.append(("newrank", "true"))
-    if plan.boxes:
+    if plan.boxes and not plan.boxes_chained_in_a_cluster():
         # A layer of folded neurons reads every output of the layer before: bundling
-        # those n x m edges keeps them readable (labelled edges are never merged).
+        # those n x m edges keeps them readable (labelled edges are never merged). Not
+        # where a cluster holds boxes that feed each other (a time step's layers): edges
+        # bundled through it left ranks of the cluster empty, and Graphviz printed
+        # "degenerate concentrated rank" and drew the step out of order.
         pairs.append(("concentrate", "true"))
 
     # The note and the legend are the graph's label, outside the ranks: as a node, the

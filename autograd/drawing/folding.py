@@ -272,6 +272,22 @@ class Plan:
                     inputs[group][p] = None
         return {box: list(read) for box, read in inputs.items()}
 
+    def boxes_chained_in_a_cluster(self) -> bool:
+        """Some folded box reads another's result inside a cluster around both (a step's layers)."""
+        if self.scopes is None:
+            return False
+        parent = self.scopes.parent
+        for box, inputs in self.box_inputs().items():
+            for p in inputs:
+                feeder = self.group[p]
+                if feeder is None:
+                    continue
+                reader_place, feeder_place = parent[box], parent[feeder]
+                if reader_place is not None and feeder_place is not None \
+                        and self.scopes.common_ancestor([reader_place, feeder_place]) is not None:
+                    return True
+        return False
+
     def edge_count(self) -> int:
         """The edges drawn: op inputs and results, and each folded box's inputs and outputs."""
         count = 0
