@@ -167,6 +167,26 @@ def test_a_folded_network_page_is_small_and_steps_through_every_node(browser, tm
         assert page.evaluate(BOXES) == before
 
 
+@pytest.mark.parametrize("collapse", ["step", "neuron"])
+def test_an_unrolled_recurrent_net_steps_back_through_time_folded(browser, tmp_path, collapse):
+    nn = pytest.importorskip("nn")
+    net = nn.Elman(1, 2, 1, seed=0)  # notebook 10's, three steps
+    loss = nn.sequence_loss(net([[0.5], [0.1], [-0.3]]), [[0.1], [-0.3], [0.2]], "mse")
+    loss.backward()
+    inputs = {x.label: x for x in autograd.topological_order(loss) if x.label.startswith("x0[")}
+    page_object = explore(loss, collapse=collapse)
+    path = page_object.save(tmp_path / f"elman_{collapse}.html")
+    with browser.open(path) as page:
+        before = page.evaluate(BOXES)
+        assert value_texts(page)["x0[0]"] == ("data 0.5", "grad ?")
+        page.keyboard.press("End")
+        assert step(page) == page_object.steps
+        assert sorted(inputs) == ["x0[0]", "x0[1]", "x0[2]"]
+        for label, x in inputs.items():  # what BPTT sent back to each step's input
+            assert value_texts(page)[label] == (f"data {x.data:.4g}", f"grad {x.grad:.4g}")
+        assert page.evaluate(BOXES) == before
+
+
 def test_a_top_to_bottom_page_updates_its_side_by_side_texts(browser, tmp_path):
     neuron, _ = course_graphs.sigmoid_neuron()  # a chain of gates: laid out top to bottom
     path = explore(neuron).save(tmp_path / "neuron.html")
