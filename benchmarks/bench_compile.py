@@ -18,14 +18,16 @@ It always exits 0: a benchmark is not a test.
    lr = 1.0 - 0.9 k / 100. chainrule: ``nn.MLP`` traced once by ``autograd.compile``,
    then 100 compiled steps on the full batch. PyTorch: ``nn.Linear`` layers, the batch
    as one tensor, ``optim.SGD``, at the same precision. micrograd: a few steps of its
-   own demo code, extrapolated to 100. Targets: 100 compiled steps <= 0.3x PyTorch's
+   own demo code (``_tasks.micrograd_demo``: the same data as Python floats, no NumPy
+   in its process), extrapolated to 100. Targets: 100 compiled steps <= 0.3x PyTorch's
    time; the whole compiled run (trace and compile included) >= 5,000x faster than
    micrograd's; trace + compile < 50 ms.
 2. **digits**: scikit-learn's 1,797 8x8 digits, ``MLP(64, [64, 32, 10])``, ReLU,
    cross-entropy, one full-batch SGD step. Target: <= 1.5x PyTorch at the same precision.
-3. **The course's NumPy example** (docs/course.md, section 4): N = 64, D_in = 1000, H = 100
-   sigmoid units, D_out = 10, squared loss, lr 1e-4, 2,000 steps: the compiled tape
-   (its 100,000 parameters held in its own buffer, ``hold_parameters()``) against the
+3. **The course's NumPy example** (docs/course.md, section 4; its tasks in ``_tasks.py``):
+   N = 64, D_in = 1000, H = 100 sigmoid units, D_out = 10, squared loss, lr 1e-4, 2,000
+   steps: the compiled tape (its 100,000 parameters held in its own buffer,
+   ``hold_parameters()``) against the
    course's own NumPy loop (written as the course writes it, without its per-step
    ``print``), from the same weights; the final losses must agree.
 4. **Online training**: a 2-3-2 sigmoid net (the course's exercise size), squared loss,
@@ -41,6 +43,7 @@ import gc
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, module_available, run_worker, write_between_markers  # noqa: E402
+from _tasks import course_chainrule, course_numpy, micrograd_demo, write_moons  # noqa: E402
 
 SEED = 1337
 MOONS_STEPS = 100
@@ -158,34 +162,6 @@ def moons_torch(dtype: str, repeats: int) -> dict[str, Any]:
             "accuracy": float(((scores > 0) == (yt > 0)).double().mean()), "version": torch.__version__}
 
 
-def moons_micrograd(steps: int) -> dict[str, Any]:
-    import random
-
-    import numpy as np
-    from micrograd.engine import Value
-    from micrograd.nn import MLP
-
-    X, y = moons_data()
-    random.seed(SEED)
-    model = MLP(2, [16, 16, 1])
-    times = []
-    for k in range(steps):  # micrograd's demo.ipynb, step by step
-        start = time.perf_counter()
-        inputs = [list(map(Value, row)) for row in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = L2_ALPHA * sum(p * p for p in model.parameters())
-        total = data_loss + reg_loss
-        model.zero_grad()
-        total.backward()
-        lr = 1.0 - 0.9 * k / 100
-        for p in model.parameters():
-            p.data -= lr * p.grad
-        times.append(time.perf_counter() - start)
-    return {"step_times": times, "per_step": float(np.mean(times))}
-
-
 def digits_data(dtype: str) -> tuple[Any, Any, Any]:
     import numpy as np
     from sklearn.datasets import load_digits
@@ -251,72 +227,6 @@ def digits_torch(dtype: str, repeats: int) -> dict[str, Any]:
     return {"step": best, "first_loss": float(first.detach())}
 
 
-def course_weights() -> tuple[Any, ...]:
-    import numpy as np
-    from numpy.random import randn
-
-    np.random.seed(0)
-    N, D_in, H, D_out = 64, 1000, 100, 10
-    x, y = randn(N, D_in), randn(N, D_out)
-    w1, w2 = randn(D_in, H), randn(H, D_out)
-    return x, y, w1, w2
-
-
-def course_numpy(steps: int) -> dict[str, Any]:
-    import numpy as np
-
-    x, y, w1, w2 = course_weights()
-    start = time.perf_counter()
-    for _t in range(steps):  # the course's loop (docs/course.md, section 4), without its print(t, loss)
-        h = 1 / (1 + np.exp(-x.dot(w1)))
-        y_pred = h.dot(w2)
-        loss = np.square(y_pred - y).sum()
-
-        grad_y_pred = 2.0 * (y_pred - y)
-        grad_w2 = h.T.dot(grad_y_pred)
-        grad_h = grad_y_pred.dot(w2.T)
-        grad_w1 = x.T.dot(grad_h * h * (1 - h))
-
-        w1 -= 1e-4 * grad_w1
-        w2 -= 1e-4 * grad_w2
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "final_loss": float(loss)}
-
-
-def course_chainrule(steps: int) -> dict[str, Any]:
-
-    import autograd
-    import autograd.compiler  # loaded up front, so import time is not counted as compile time
-    from autograd import Parameter
-
-    x, y, w1, w2 = course_weights()
-    start = time.perf_counter()
-    W1 = [[Parameter(v) for v in row] for row in w1.tolist()]  # D_in x H, as the course's w1
-    W2 = [[Parameter(v) for v in row] for row in w2.tolist()]  # H x D_out
-    params = [p for row in W1 for p in row] + [p for row in W2 for p in row]
-    made = time.perf_counter() - start
-
-    def loss(x_row: Any, y_row: Any) -> Any:
-        h = [autograd.dot([row[j] for row in W1], x_row).sigmoid() for j in range(len(W1[0]))]
-        y_pred = [autograd.dot([row[k] for row in W2], h) for k in range(len(W2[0]))]
-        return autograd.sum((p - t) ** 2 for p, t in zip(y_pred, y_row))
-
-    gc.collect()  # 100,000 Parameters were just made: collected before the clock starts
-    start = time.perf_counter()
-    step = autograd.compile(loss, (x[0], y[0]), params)
-    compile_time = time.perf_counter() - start
-    theta = step.hold_parameters()  # the tape's own buffer, updated in place: no copy per step
-    start = time.perf_counter()
-    for _ in range(steps):
-        result = step.value_and_grad(x, y)
-        theta -= 1e-4 * result.param_grads
-    seconds = time.perf_counter() - start
-    step.release_parameters()
-    final = float(result.outputs.sum())
-    return {"seconds": seconds, "trace_compile": compile_time, "parameters_made": made,
-            "final_loss": final, "instructions": len(step.tape), "groups": len(step.program.groups)}
-
-
 def online_data() -> tuple[list[list[float]], list[list[float]]]:
     """Four samples of a 2-input, 2-output task (XOR and its negation), trained one at a time."""
     return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
@@ -375,7 +285,7 @@ def worker(task: str, args: list[str]) -> None:
     tasks = {
         "moons-chainrule": lambda: moons_chainrule(args[0], int(args[1])),
         "moons-torch": lambda: moons_torch(args[0], int(args[1])),
-        "moons-micrograd": lambda: moons_micrograd(int(args[0])),
+        "moons-micrograd": lambda: micrograd_demo(int(args[0]), args[1]),
         "digits-chainrule": lambda: digits_chainrule(args[0], int(args[1])),
         "digits-torch": lambda: digits_torch(args[0], int(args[1])),
         "course-numpy": lambda: course_numpy(int(args[0])),
@@ -474,8 +384,11 @@ def main() -> None:
     rows.append(("moons: trace + compile", ms(compile_ms), "", "",
                  check(f"moons: trace + compile < 50 ms ({compile_ms * 1e3:.1f} ms)", compile_ms < 0.05)))
     if not options.quick and module_available("micrograd"):
-        micro = run_worker(here, "moons-micrograd", str(options.micrograd_steps))
-        micro_run = micro["per_step"] * MOONS_STEPS
+        with tempfile.TemporaryDirectory() as folder:  # floats: micrograd's worker imports no NumPy
+            data = Path(folder) / "moons.json"
+            write_moons(data)
+            micro = run_worker(here, "moons-micrograd", str(options.micrograd_steps), str(data))
+        micro_run = sum(micro["seconds"]) / len(micro["seconds"]) * MOONS_STEPS
         whole = moons["float64"]["whole_run"]
         speedup = micro_run / whole
         rows.append(("moons: whole run vs micrograd (extrapolated)", ms(whole),

@@ -17,7 +17,9 @@ under its current load, it does not assert.
    steps with lr = 1.0 - 0.9 k / 100.
 
    * micrograd runs its own demo loop (its ``micrograd.nn.MLP``, its loss function,
-     ``zero_grad``, ``backward``, the update). A step takes seconds, so the worker
+     ``zero_grad``, ``backward``, the update) on the same data as Python floats, which
+     the parent writes to a JSON file: its process imports neither NumPy nor
+     scikit-learn (see ``_tasks.py``: they made its steps slower). A step takes seconds, so the worker
      times only the first ``--micrograd-steps`` steps and the parent **extrapolates**
      the mean step time to 100 steps (the output says so).
    * chainrule runs the whole 100 steps with ``nn.fit`` (the same data, the same
@@ -59,6 +61,7 @@ import argparse
 import gc
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -67,10 +70,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, format_seconds, module_available, run_worker, write_between_markers
 
 import bench_compile  # one BLAS thread for every worker, as in bench_compile
+from _tasks import DEMO_STEPS, L2, SEED, course_fit, micrograd_demo, read_moons, write_moons
 
-SEED = 1337
-DEMO_STEPS = 100
-L2 = 1e-4
 COURSE_STEPS = 2000
 ONLINE_EPOCHS = 5000
 ROUNDS = 3
@@ -79,67 +80,19 @@ ROUNDS = 3
 # ---------------------------------------------------------------------------
 # Worker side: one task, one engine, one fresh process.
 # ---------------------------------------------------------------------------
-def moons() -> tuple[Any, Any]:
-    """micrograd's demo data: 100 moons points, labels -1/+1."""
-    import numpy as np
-    from sklearn.datasets import make_moons
-
-    np.random.seed(SEED)
-    X, y = make_moons(n_samples=100, noise=0.1)
-    return X, y * 2 - 1
-
-
-def demo_micrograd(steps: int) -> dict[str, Any]:
-    """micrograd's own demo loop, timed step by step (build, backward, update)."""
-    import random
-
-    import numpy as np
-    from micrograd.engine import Value
-    from micrograd.nn import MLP
-
-    X, y = moons()
-    random.seed(SEED)
-    np.random.seed(SEED)
-    model = MLP(2, [16, 16, 1])
-
-    def loss() -> tuple[Any, float]:
-        inputs = [list(map(Value, row)) for row in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = L2 * sum(p * p for p in model.parameters())
-        accuracy = [(yi > 0) == (si.data > 0) for yi, si in zip(y, scores)]
-        return data_loss + reg_loss, sum(accuracy) / len(accuracy)
-
-    seconds, cpu_seconds, losses, accuracies = [], [], [], []
-    for k in range(steps):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        total_loss, accuracy = loss()
-        model.zero_grad()
-        total_loss.backward()
-        learning_rate = 1.0 - 0.9 * k / 100
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-        seconds.append(time.perf_counter() - start)
-        cpu_seconds.append(time.process_time() - cpu_start)
-        losses.append(total_loss.data)
-        accuracies.append(accuracy)
-    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "loss": losses, "accuracy": accuracies}
-
-
 def demo_model() -> Any:
     import nn
 
     return nn.MLP(2, [16, 16, 1], activation="relu", output_activation="identity", seed=SEED)
 
 
-def demo_chainrule(mode: str) -> dict[str, Any]:
+def demo_chainrule(mode: str, data_path: str) -> dict[str, Any]:
     """The whole demo with nn.fit: 100 full-batch steps, then the final training accuracy.
 
     ``mode`` "auto" leaves ``compiled`` at fit's default; "eager" and "compiled" force it."""
     import nn
 
-    X, y = moons()
+    X, y = read_moons(data_path)  # the floats micrograd's worker trains on
     options = {} if mode == "auto" else {"compiled": mode == "compiled"}
     # fit imports the compiler on first use; imported here, before the clock, as micrograd's
     # modules are (and as bench_compile does), and timed on its own
@@ -158,7 +111,7 @@ def demo_chainrule(mode: str) -> dict[str, Any]:
             "engine": history.engine, "imports": imports}
 
 
-def breakdown_chainrule(steps: int) -> dict[str, Any]:
+def breakdown_chainrule(steps: int, data_path: str) -> dict[str, Any]:
     """Time the phases of a demo step, with and without the cyclic GC, and profile a few steps."""
     import cProfile
     import io
@@ -168,9 +121,8 @@ def breakdown_chainrule(steps: int) -> dict[str, Any]:
     import nn
     from autograd.engine import backpropagate, topological_order
 
-    X, y = moons()
-    rows = [list(map(float, r)) for r in X]
-    labels = [[float(t)] for t in y]
+    rows, y = read_moons(data_path)
+    labels = [[t] for t in y]
     model = demo_model()
     parameters, weights = model.parameters(), model.weights()
     optimizer = nn.SGD(model, lr=0.1)
@@ -250,32 +202,6 @@ def digits_chainrule(epochs: int, compiled: bool) -> dict[str, Any]:
             "train_size": len(X_train), "test_size": len(X_test), "parameters": len(model.parameters())}
 
 
-def course_model() -> Any:
-    """The course's NumPy example as an nn model: 1000 -> 100 sigmoid -> 10 linear, no biases."""
-    import nn
-    from bench_compile import course_weights
-
-    x, y, w1, w2 = course_weights()
-    model = nn.MLP.from_weights([w1.T.tolist(), w2.T.tolist()], None, activation="sigmoid")
-    return model, x, y
-
-
-def course_fit(steps: int) -> dict[str, Any]:
-    """The course's NumPy example trained by nn.fit with its defaults (compiled="auto")."""
-    import nn
-
-    results: dict[str, Any] = {}
-    for label, epochs in (("setup", 0), ("whole", steps)):  # epochs=0: the trace and checks alone
-        model, x, y = course_model()
-        gc.collect()
-        start = time.perf_counter()
-        history = nn.fit(model, x, y, loss="sse", reduction="sum", lr=1e-4, epochs=epochs, batch_size=None,
-                         progress=False)
-        results[label] = time.perf_counter() - start
-    results.update(final_loss=history.loss[-1], engine=history.engine, parameters=len(model.parameters()))
-    return results
-
-
 EXERCISE_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 EXERCISE_Y = [[0, 0], [1, 0], [1, 0], [0, 1]]  # output 1 XOR, output 2 AND
 
@@ -294,11 +220,11 @@ def online_exercise(mode: str, epochs: int) -> dict[str, Any]:
 
 def worker(task: str, *args: str) -> None:
     if task == "demo-micrograd":
-        emit(demo_micrograd(int(args[0])))
+        emit(micrograd_demo(int(args[0]), args[1]))
     elif task == "demo-chainrule":
-        emit(demo_chainrule(args[0]))
+        emit(demo_chainrule(args[0], args[1]))
     elif task == "breakdown":
-        emit(breakdown_chainrule(int(args[0])))
+        emit(breakdown_chainrule(int(args[0]), args[1]))
     elif task == "digits":
         emit(digits_chainrule(int(args[0]), compiled=args[1] == "compiled"))
     elif task == "course-fit":
@@ -312,10 +238,10 @@ def worker(task: str, *args: str) -> None:
 # ---------------------------------------------------------------------------
 # Parent side: run the workers and print the report.
 # ---------------------------------------------------------------------------
-def report_demo(micrograd_steps: int, rows: list[tuple[str, str, str, str]]) -> None:
+def report_demo(micrograd_steps: int, rows: list[tuple[str, str, str, str]], data: str) -> None:
     print("1. micrograd's demo: make_moons(100, noise=0.1), MLP(2, [16, 16, 1]) ReLU, max-margin + 1e-4 L2,")
     print("   100 SGD steps, lr = 1.0 - 0.9 k/100 (each engine in its own fresh process)")
-    runs = {mode: run_worker(__file__, "demo-chainrule", mode) for mode in ("eager", "auto")}
+    runs = {mode: run_worker(__file__, "demo-chainrule", mode, data) for mode in ("eager", "auto")}
     for mode, run in runs.items():
         label = "nn.fit(compiled=False)" if mode == "eager" else "nn.fit (defaults)"
         print(f"   chainrule {label + ', 100 steps:':<34}{format_seconds(run['seconds'])} wall, "
@@ -326,7 +252,7 @@ def report_demo(micrograd_steps: int, rows: list[tuple[str, str, str, str]]) -> 
     if not module_available("micrograd"):
         print("   micrograd is not installed (pip install micrograd==0.1.0): no ratio")
         return
-    micrograd = run_worker(__file__, "demo-micrograd", str(micrograd_steps))
+    micrograd = run_worker(__file__, "demo-micrograd", str(micrograd_steps), data)
     wall, cpu = micrograd["seconds"], micrograd["cpu_seconds"]
     print(f"   micrograd, first {len(wall)} steps (wall):  " + ", ".join(format_seconds(s) for s in wall))
     wall_estimate = sum(wall) / len(wall) * DEMO_STEPS
@@ -348,9 +274,9 @@ def report_demo(micrograd_steps: int, rows: list[tuple[str, str, str, str]]) -> 
                      f"({len(wall)} steps x {DEMO_STEPS // len(wall)})", f"**{wall_ratio:,.0f}x** faster"))
 
 
-def report_breakdown(steps: int) -> None:
+def report_breakdown(steps: int, data: str) -> None:
     print(f"\n2. Where a chainrule demo step goes (CPU time, mean of {steps} steps, in a fresh process)")
-    result = run_worker(__file__, "breakdown", str(steps))
+    result = run_worker(__file__, "breakdown", str(steps), data)
     on, off = result["gc_on"], result["gc_off"]
     print(f"   graph: {on['nodes']} nodes, {result['edges']} edges (operand links) per step")
     print(f"   {'phase':<22}{'GC on':>12}{'GC off':>12}")
@@ -475,10 +401,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"chainrule nn benchmark - Python {platform.python_version()}, {platform.machine()}, "
           f"load average {_load_average()}")
     rows: list[tuple[str, str, str, str]] = []
-    if "demo" not in args.skip:
-        report_demo(args.micrograd_steps, rows)
-    if "breakdown" not in args.skip:
-        report_breakdown(args.breakdown_steps)
+    with tempfile.TemporaryDirectory() as folder:  # the demo's data as floats, for every engine's worker
+        data = Path(folder) / "moons.json"
+        if not {"demo", "breakdown"}.issubset(args.skip):
+            write_moons(data)
+        if "demo" not in args.skip:
+            report_demo(args.micrograd_steps, rows, str(data))
+        if "breakdown" not in args.skip:
+            report_breakdown(args.breakdown_steps, str(data))
     if "digits" not in args.skip:
         report_digits(args.digits_epochs, rows)
     if "course" not in args.skip:
