@@ -221,13 +221,11 @@ class CompiledLossAndGrad(BatchStep):
         total, correct = 0.0, 0.0
         for start in range(0, count, batch_size):
             picked = None if picks is None else picks[start:start + batch_size]
-            loss, outputs = fit.train_batch(picked)
+            loss, outputs, targets = fit.train_batch(picked)
             size = count if picked is None else len(picked)
             total += loss * (size if weighted else 1)
-            if self.loss.classifier:
-                wanted = fit.targets if picked is None else [fit.targets[i] for i in picked.tolist()]
-                # never a sequence here (recurrent nets train eagerly): the loss's own rule, mapped
-                correct += sum(map(bool, map(self.loss.is_correct, outputs.tolist(), wanted)))
+            if self.loss.classifier:  # never sequences here (recurrent nets train eagerly)
+                correct += self.loss.count_correct(outputs, targets)
         return total, correct
 
     # -- helpers ---------------------------------------------------------------------------
@@ -267,7 +265,6 @@ class _FitArrays:
         self.owner, self.compiled, self.optimizer = step, step.compiled, optimizer
         # converted and checked once per fit: a step's batch is these arrays or some of their rows
         self.batch = self.compiled.check_batch(np.asarray(rows, dtype=float), step._target_array(targets))
-        self.targets = targets
         self.values = self.compiled.hold_parameters()  # the tape's buffer: updated in place
         self.grads: FloatArray | None = None  # the tape's gradients of the last batch (a view)
         self.changed = False  # whether a batch ran since the Values were written
@@ -282,8 +279,9 @@ class _FitArrays:
         self.live = ([self.values] if self.subset is None else []) + self.state
         self.copies = [np.empty_like(array) for array in self.live]
 
-    def train_batch(self, picked: NDArray[np.intp] | None) -> tuple[float, FloatArray]:
-        """One batch (rows ``picked``, or all): forward, backward, update; the loss and the outputs."""
+    def train_batch(self, picked: NDArray[np.intp] | None) -> tuple[float, FloatArray, FloatArray]:
+        """One batch (rows ``picked``, or all): forward, backward, update; the loss, the outputs and
+        the targets (as the tape read them: one-hot for class indices)."""
         batch = self.batch if picked is None else self.batch.rows(picked)
         result = self.compiled.value_and_grad(batch, output_grad=self.owner._seed(batch.size))
         self.owner.loss.check_outputs(result.outputs[:, 2:])  # before the update: a failed step keeps nothing
@@ -291,7 +289,7 @@ class _FitArrays:
         self.changed = True  # the gradients at least (an update that diverges changes no value)
         self._update(result.param_grads)
         loss = self.owner.batch_loss(result.outputs[:, 0].tolist(), penalty=float(result.outputs[0, 1]))
-        return loss, result.outputs[:, 2:]
+        return loss, result.outputs[:, 2:], batch.arrays[1]
 
     def _update(self, grads: FloatArray) -> None:
         """The optimizer's rule on the arrays, in place: all parameters change or none (as ``step()``).

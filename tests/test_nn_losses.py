@@ -1,7 +1,9 @@
 """Losses (docs/course.md, section 4): values, gradients, stability, and the L2 penalty."""
 
 import math
+import zlib
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -237,3 +239,38 @@ def test_every_registered_loss_matches_its_reference_value_and_gradient(name):
     value = loss([Value(o) for o in outputs], target).data
     assert value == pytest.approx(reference(outputs, target), rel=1e-12)
     assert bool(autograd.gradcheck(lambda *a: loss(list(a), target), [Value(o) for o in outputs]))
+
+
+@pytest.mark.parametrize("name", sorted(name for name, loss in nn.LOSSES.items() if loss.classifier))
+def test_count_correct_counts_what_is_correct_says_row_by_row(name):
+    # the compiled fit's accuracy (count_correct on arrays) must equal the eager fit's (is_correct per row)
+    loss = nn.LOSSES[name]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    outputs = np.round(rng.standard_normal((200, 3)), 1)  # rounded: ties and values on the cut
+    if name == "cross_entropy":
+        indices = rng.integers(0, 3, 200)
+        cases = [(indices.tolist(), np.eye(3)[indices]), (np.eye(3)[indices].tolist(), np.eye(3)[indices])]
+    elif loss.target_rule == "sign":
+        labels = rng.choice([-1.0, 1.0], (200, 3))
+        cases = [(labels.tolist(), labels)]
+    else:
+        outputs = np.round(rng.uniform(0, 1, (200, 3)), 1)
+        labels = rng.choice([0.0, 1.0], (200, 3))
+        cases = [(labels.tolist(), labels)]
+    for targets, target_array in cases:
+        expected = sum(bool(loss.is_correct(row, target)) for row, target in zip(outputs.tolist(), targets))
+        assert loss.count_correct(outputs, target_array) == expected
+    single = nn.LOSSES[name]  # one output, scalar targets given as a flat array
+    if name != "cross_entropy":
+        column, flat = outputs[:, :1], cases[0][1][:, 0]
+        expected = sum(bool(single.is_correct(row, [t])) for row, t in zip(column.tolist(), flat.tolist()))
+        assert single.count_correct(column, flat) == expected
+
+
+def test_count_correct_of_a_loss_with_its_own_rule_applies_that_rule():
+    class Strict(nn.Loss):
+        def is_correct(self, outputs, target):
+            return all(o == t for o, t in zip(outputs, target))
+
+    strict = Strict("strict", nn.mse, classifier=True)
+    assert strict.count_correct(np.array([[1.0], [0.5]]), np.array([[1.0], [1.0]])) == 1
