@@ -133,6 +133,19 @@ def test_the_course_sigmoid_neuron_reads_w0_x0_w1_x1_then_the_bias(rankdir):
 
 
 @pytest.mark.parametrize("rankdir", ["auto", "LR", "TB"])
+def test_the_sigmoid_neuron_as_one_dot_gate_reads_its_operands_in_order(rankdir):
+    """Notebook 02's dot(ws, xs, bias): w0, w1, x0, x1, then the bias (it was drawn reversed)."""
+    _, leaves = sigmoid_neuron()
+    w0, x0, w1, x1, w2 = leaves.values()
+    f = autograd.dot([w0, w1], [x0, x1], bias=w2).sigmoid()
+    f.backward()
+    picture = Picture(autograd.draw(f, rankdir=rankdir))
+    operands = [picture.named(name)[0] for name in ("w0", "w1", "x0", "x1", "w2")]
+    assert sorted(operands, key=picture.along_rank) == operands
+    assert_operands_in_order(picture)
+
+
+@pytest.mark.parametrize("rankdir", ["auto", "LR", "TB"])
 def test_an_unfolded_nn_neuron_shows_its_weights_in_index_order(rankdir):
     neuron = nn.Neuron(5, seed=0)
     y = neuron([0.1, -0.2, 0.3, -0.4, 0.5])
@@ -183,6 +196,8 @@ def test_folded_by_layer_the_inputs_stand_in_index_order_and_the_layers_in_seque
     assert sorted(inputs, key=picture.along_rank) == inputs
     layers = [nodes[0] for k in range(3) if (nodes := picture.named(f"layer {k}"))]
     assert len(layers) >= 2 and sorted(layers, key=picture.rank) == layers
+    for layer in layers:  # each layer's outputs h0, h1, ... in index order
+        assert sorted(picture.results(layer), key=picture.along_rank) == picture.results(layer)
 
 
 def neuron_clusters_of_each_layer(graph: autograd.Graph) -> list[list[str]]:
