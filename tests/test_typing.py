@@ -54,6 +54,7 @@ def test_mypy_catches_each_mistake_of_a_students_script_by_line_and_code():
     assert len(errors) == len(expected), run.stdout  # one error per mistake, none twice
     assert 'Module has no attribute "drw"; maybe "draw"?' in run.stdout
     assert 'Unexpected keyword argument "stepp" for "draw"; did you mean "step"?' in run.stdout
+    assert 'Unexpected keyword argument "colapse" for "render"; did you mean "collapse"?' in run.stdout
 
 
 def test_the_user_script_runs(tmp_path):

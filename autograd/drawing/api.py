@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine import backward_steps
 from ..value import Value
@@ -13,7 +13,10 @@ from .dot import draw_plan
 from .explorer import explore
 from .folding import choose_rankdir, make_plan
 from .graph import Graph
-from .options import DEFAULT_MAX_NODES, NumberFormat, Options, Roots, as_roots, single_root
+from .options import DEFAULT_MAX_NODES, DrawOptions, NumberFormat, Options, Roots, as_roots, single_root
+
+if TYPE_CHECKING:  # typing.Unpack types **kwargs from Python 3.12; the annotations are never evaluated
+    from typing_extensions import Unpack
 
 __all__ = ["draw", "render", "render_steps"]
 
@@ -74,7 +77,7 @@ def draw(root: Roots, *, rankdir: str = "auto", number_format: NumberFormat = ".
 
 
 def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | None = None,
-           backend: str | None = None, **draw_options: Any) -> Path:
+           backend: str | None = None, **draw_options: Unpack[DrawOptions]) -> Path:
     """Draw ``root``'s graph (see :func:`draw`) and write it to ``path``; return the path.
 
     The format comes from ``format`` or the path's suffix: ``svg``, ``png``, ``pdf``,
@@ -94,25 +97,26 @@ def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | N
     """
     path = Path(path)
     chosen = _format_of(path, format)
+    options: dict[str, Any] = dict(draw_options)  # explore and draw each refuse what they do not take
     if chosen == "html":
         if isinstance(root, Graph):
             raise TypeError("an explorer page steps through a pass, so render needs the Value, "
                             "not a drawn Graph: render(f, 'graph.html')")
         page_root = single_root(as_roots(root), "an explorer page")
-        return explore(page_root, backend=backend, **draw_options).save(path)
+        return explore(page_root, backend=backend, **options).save(path)
     if isinstance(root, Graph):
-        if draw_options:
-            raise TypeError(f"render got a drawn Graph and drawing options {sorted(draw_options)}: "
+        if options:
+            raise TypeError(f"render got a drawn Graph and drawing options {sorted(options)}: "
                             "pass the options to draw() instead")
         graph = root
     else:
-        graph = draw(root, **draw_options)
+        graph = draw(root, **options)
     _write(graph, path, chosen, backend)
     return path
 
 
 def render_steps(root: Value, directory: str | os.PathLike[str], *, format: str = "svg",
-                 backend: str | None = None, **draw_options: Any) -> list[Path]:
+                 backend: str | None = None, **draw_options: Unpack[DrawOptions]) -> list[Path]:
     """Write one picture per step of the backward pass: ``step_000.svg``, ``step_001.svg``...
 
     Frame ``k`` is ``draw(root, step=k)``: frame 0 is the output's seed gradient,
@@ -131,7 +135,8 @@ def render_steps(root: Value, directory: str | os.PathLike[str], *, format: str 
         raise TypeError("render_steps draws every step; use render(root, path, step=k) for one")
     chosen = _format_of(Path(f"frame.{format}"), format)
     root = single_root(as_roots(root), "render_steps")
-    options = Options.checked(step=0, **draw_options)
+    given: dict[str, Any] = dict(draw_options)  # Options.checked refuses mode, as draw does
+    options = Options.checked(step=0, **given)
     steps = list(backward_steps(root))
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

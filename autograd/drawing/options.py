@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, TypedDict, Union
 
 from ..value import Value
 
-__all__ = ["Options", "Roots", "NumberFormat", "ROLE_COLOURS", "DEFAULT_MAX_NODES", "as_roots",
-           "single_root"]
+__all__ = ["Options", "DrawOptions", "Roots", "NumberFormat", "ROLE_COLOURS", "DEFAULT_MAX_NODES",
+           "as_roots", "single_root"]
 
 Roots = Union[Value, Sequence[Value]]
 NumberFormat = Union[str, Callable[[float], str]]
@@ -34,6 +34,30 @@ HIGHLIGHT_COLOUR = "#e8590c"
 OP_FILL = "#f2f2f2"
 SCOPE_FILL = "#f7f3e8"
 UNKNOWN = "?"
+
+
+class DrawOptions(TypedDict, total=False):
+    """The keyword options :func:`autograd.render` and :func:`autograd.render_steps` pass on:
+    :func:`autograd.draw`'s, and :func:`autograd.explore`'s ``mode`` for an ``.html`` page.
+
+    Typed one by one, so that a type checker reports a misspelt option
+    (``render(f, "f.svg", colapse="neuron")``) instead of letting it through as ``Any``.
+
+    Example:
+        >>> options: DrawOptions = {"collapse": "neuron", "rankdir": "TB"}
+        >>> sorted(options)
+        ['collapse', 'rankdir']
+    """
+
+    rankdir: str
+    number_format: NumberFormat
+    local_grads: bool | None
+    collapse: str | None
+    step: int | None
+    fold_constants: bool
+    legend: bool
+    max_nodes: int | None
+    mode: str
 
 
 class Options:

@@ -22,6 +22,8 @@ def drawing(out: Value) -> None:
     autograd.draw(out, rankdir="TB", numberformat=".3f")  # expect: call-arg
     autograd.explore(out, mod="forward")  # expect: call-arg
     autograd.render(out, "graph.svg", format="png", rankdir="TB")  # (right)
+    autograd.render(out, "graph.svg", colapse="neuron")  # expect: call-arg
+    autograd.render(out, "graph.html", mode="forward", collapse="neuron")  # (right)
 
 
 def values() -> None:
