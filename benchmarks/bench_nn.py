@@ -343,20 +343,29 @@ def report_course(steps: int, rows: list[tuple[str, str, str, str]]) -> None:
           f"{format_seconds(direct['seconds'])} the loop; final loss {direct['final_loss']:.4f}")
     print(f"   the course's NumPy loop: {format_seconds(loop['seconds'])}; "
           f"final loss {loop['final_loss']:.4f}")
-    comparisons = (("loop vs autograd.compile's loop", fit_loop, direct["seconds"]),
-                   ("whole vs autograd.compile whole", fit["whole"], direct_whole),
-                   ("loop vs the NumPy loop", fit_loop, loop["seconds"]),
-                   ("whole vs the NumPy loop", fit["whole"], loop["seconds"]))
-    for label, mine, reference in comparisons:
-        ratio = mine / reference
-        verdict = "met" if ratio <= 1.3 else "NOT met"
-        print(f"   nn.fit {label + ':':<34}{ratio:5.2f}x (target <= 1.3x: {verdict})")
-    mine = f"{format_seconds(fit_loop)} + {format_seconds(fit['setup'])} trace"
+    wall = {"fit loop": fit_loop, "fit whole": fit["whole"], "direct loop": direct["seconds"],
+            "direct whole": direct_whole, "NumPy": loop["seconds"]}
+    cpu = {"fit loop": fit["whole_cpu"] - fit["setup_cpu"], "fit whole": fit["whole_cpu"],
+           "direct loop": direct["cpu_seconds"], "NumPy": loop["cpu_seconds"],
+           "direct whole": direct["cpu_seconds"] + direct["trace_compile_cpu"]}
+    pairs = [("loop vs autograd.compile's loop", "fit loop", "direct loop"),
+             ("whole vs autograd.compile whole", "fit whole", "direct whole"),
+             ("loop vs the NumPy loop", "fit loop", "NumPy"),
+             ("whole vs the NumPy loop", "fit whole", "NumPy")]
+    walls = []
+    for label, mine, reference in pairs:
+        walls.append(wall[mine] / wall[reference])
+        cpu_ratio = cpu[mine] / cpu[reference]
+        verdict = {2: "met", 1: "met by " + ("wall-clock" if walls[-1] <= 1.3 else "CPU time") + " only",
+                   0: "NOT met"}[(walls[-1] <= 1.3) + (cpu_ratio <= 1.3)]
+        print(f"   nn.fit {label + ':':<34}{walls[-1]:5.2f}x wall-clock, {cpu_ratio:5.2f}x CPU time "
+              f"(target <= 1.3x: {verdict})")
+    times = f"{format_seconds(fit_loop)} + {format_seconds(fit['setup'])} trace"
     references = (f"autograd.compile {format_seconds(direct['seconds'])}, "
                   f"NumPy {format_seconds(loop['seconds'])}")
-    ratios = f"{fit_loop / direct['seconds']:.2f}x / {fit_loop / loop['seconds']:.2f}x"
     rows.append((f"nn.fit defaults, the course's NumPy example, {steps} steps, no biases (loss "
-                 f"{fit['final_loss']:.4f})", mine, references, ratios))
+                 f"{fit['final_loss']:.4f})", times, references,
+                 f"{walls[0]:.2f}x / {walls[2]:.2f}x (with the trace: {walls[1]:.2f}x / {walls[3]:.2f}x)"))
 
 
 def report_online(epochs: int, rows: list[tuple[str, str, str, str]]) -> None:
