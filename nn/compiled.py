@@ -56,6 +56,10 @@ __all__ = ["CompiledLossAndGrad", "compile_model", "NotTraceableError"]
 # parameter) for the eager step plus its update; e.g. the 2-3-2 exercise net (25
 # instructions, 17 parameters, 12 groups) 250-270 us eager vs 255-530 us taped, the
 # 2-8-1 net (26, 33, 12) 441 vs 378 us. Below this much work per group, eager wins.
+# One sample of a small float64 tape runs on its scalar replay instead (no groups): since
+# a fit checks its data once, not per call, that beats the eager step for every MLP
+# measured (per update, eager vs tape, under load 5: 2-3-2 sigmoid 182 vs 153 us, 2-8-1
+# 244 vs 171, 4-16-3 587 vs 317; at batch 2, without a replay, 2-3-2 307 vs 316 us).
 EAGER_WORK_PER_GROUP = 4.5
 
 
@@ -178,12 +182,13 @@ class CompiledLossAndGrad(BatchStep):
     def faster_than_eager(self, batch_size: int) -> bool:
         """Whether the traced tape should beat the eager step on batches of ``batch_size``.
 
-        A cost model from measurements (see ``EAGER_WORK_PER_GROUP``): false only for
-        tiny graphs at tiny batches, such as the course's 2-3-2 net trained online.
+        A cost model from measurements (see ``EAGER_WORK_PER_GROUP``): one sample that
+        replays on floats always is; false only for tiny graphs at tiny batches run by the
+        program's groups, such as the course's 2-3-2 net in float32, one sample at a time.
 
         Example:
             >>> from nn import MLP
-            >>> step = CompiledLossAndGrad(MLP(2, [3, 2]), "bce")
+            >>> step = CompiledLossAndGrad(MLP(2, [3, 2]), "bce", dtype="float32")
             >>> _ = step.trace([0.0, 1.0], [0.0, 1.0])
             >>> step.faster_than_eager(1), step.faster_than_eager(4)
             (False, True)
@@ -191,6 +196,8 @@ class CompiledLossAndGrad(BatchStep):
         compiled = self.compiled
         if compiled is None:
             raise RuntimeError("faster_than_eager needs the tape: call trace() first")
+        if batch_size == 1 and compiled.scalar_replay is not None:
+            return True
         work = batch_size * (len(compiled.tape) + len(compiled.params))
         return work >= EAGER_WORK_PER_GROUP * len(compiled.program.groups)
 

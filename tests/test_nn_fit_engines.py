@@ -82,15 +82,18 @@ def test_recurrent_nets_train_eagerly_under_auto():
     assert history.engine == "eager" and "recurrent net" in history.note
 
 
-def test_auto_keeps_eager_where_the_tape_would_be_slower():
-    tiny = CompiledLossAndGrad(nn.MLP(2, [3, 2], output_activation="sigmoid", seed=0), "bce")
-    tiny.trace([0.0, 1.0], [0.0, 1.0])
+def test_auto_keeps_eager_only_where_the_tape_would_be_slower():
+    tiny = CompiledLossAndGrad(nn.MLP(2, [3, 2], output_activation="sigmoid", seed=0), "bce", dtype="float32")
+    tiny.trace([0.0, 1.0], [0.0, 1.0])  # float32: no scalar replay, one sample runs the program's groups
     demo = CompiledLossAndGrad(nn.MLP(2, [16, 16, 1], seed=0), "mse")
     demo.trace([0.0, 1.0], [1.0])
     assert not tiny.faster_than_eager(1) and tiny.faster_than_eager(4) and demo.faster_than_eager(1)
+    replayed = CompiledLossAndGrad(nn.MLP(2, [3, 2], output_activation="sigmoid", seed=0), "bce")
+    replayed.trace([0.0, 1.0], [0.0, 1.0])
+    assert replayed.compiled.scalar_replay is not None and replayed.faster_than_eager(1)
     history = nn.fit(nn.MLP(2, [3, 2], output_activation="sigmoid", seed=0), X4, XOR_AND, loss="bce",
-                     epochs=1, progress=False)
-    assert history.engine == "eager" and history.note is None
+                     epochs=1, progress=False)  # online, one sample a step: the replay
+    assert history.engine == "compiled" and history.note is None
     with pytest.raises(RuntimeError, match="trace"):
         CompiledLossAndGrad(nn.MLP(2, [3, 2], seed=0), "mse").faster_than_eager(1)
 
