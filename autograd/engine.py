@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from math import isfinite, isnan
 from typing import Any, NamedTuple, Union
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .context import STATE, enable_grad
 from .errors import TracingError, check_gradients, local_grad_error, local_grad_not_finite, stale_graph_error
-from .ops import FLOAT_MATH, Op
+from .ops import FLOAT_MATH, Bilinear, Op
 from .value import Constant, Number, Operand, Value, as_value, data_clock, parents_of, to_float
 from .functions import sum as value_sum
 
@@ -25,18 +25,22 @@ __all__ = ["topological_order", "backpropagate", "backward", "grad", "backward_s
 Roots = Union[Value, Sequence[Value]]
 
 
-def topological_order(roots: Roots,
-                      parents: Callable[[Value], Sequence[Value]] = parents_of) -> list[Value]:
+def topological_order(roots: Roots, parents: Callable[[Value], Sequence[Value]] = parents_of,
+                      leaves: bool = True) -> list[Value]:
     """Every node the roots depend on, each after all of its parents.
 
     Iterative (an explicit stack), so a graph of any depth is fine, and
     deterministic: parents are visited in their recorded order. ``parents`` gives a
     node's operands (the compiler passes one that also links a detached leaf to its source).
+    With ``leaves=False`` the nodes without parents are left out: backpropagation's
+    order, where a leaf receives a gradient but sends none.
 
     Example:
         >>> x = Value(1.0, "x"); y = x * 2; z = y + x
         >>> [n.op.name if n.op else n.data for n in topological_order(z)]
         [1.0, 2.0, 'mul', 'add']
+        >>> [n.op.name for n in topological_order(z, leaves=False)]
+        ['mul', 'add']
     """
     roots = _as_roots(roots)
     order: list[Value] = []
@@ -44,7 +48,11 @@ def topological_order(roots: Roots,
     # The stack holds nodes to expand. An expanded node goes back on it under a
     # _PARENTS_DONE marker, below its parents: when the marker comes off, all of
     # them are in `order`, so the node can follow. A leaf has no parents to wait
-    # for and goes straight into `order` (20% off a chain of `y + 1.0`, half leaves).
+    # for and goes straight into `order` (20% off a chain of `y + 1.0`, half leaves), and
+    # so does a node whose parents are all visited: in a DAG a visited node is a placed
+    # one (a node still waiting for its parents is never a parent of the node expanded).
+    # One C-level issuperset() instead of a Python test per parent: 4.6 ms instead of
+    # 5.6 ms on micrograd's demo graph, where most dots find their 33 parents placed.
     # Rejected, measured on a 600,000-node chain: collecting the nodes with a plain
     # stack and sorting them by a creation counter (0.46 s against this loop's 0.36 s:
     # the sort costs more than the markers); stack.extend(parents) with the visited test
@@ -58,8 +66,9 @@ def topological_order(roots: Roots,
         elif node not in visited:
             visited.add(node)
             operands = parents(node)
-            if not operands:
-                order.append(node)
+            if visited.issuperset(operands):  # a leaf, or all its parents placed already
+                if operands or leaves:
+                    order.append(node)
                 continue
             stack.append(node)
             stack.append(_PARENTS_DONE)
@@ -158,16 +167,17 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
     """
     roots = _as_roots(roots)
     grads = _seeded(roots, seeds, create_graph)
-    order = topological_order(roots)
+    order = topological_order(roots, leaves=False)  # a leaf receives a gradient but sends none
     wanted = None if inputs is None else _depending_on(order, _as_roots(inputs))  # else: all
     plain_floats = not create_graph and on_step is None
     clock = data_clock()
     for node in reversed(order):
-        op = node._op
-        if op is None or (wanted is not None and node not in wanted):
+        if wanted is not None and node not in wanted:
             continue
         if node._version != clock:  # some .data was assigned since this node was made: was a parent's?
             _refuse_if_stale(node)
+        op = node._op
+        assert op is not None  # the order holds op nodes only
         upstream = grads[node]
         if plain_floats and op.arity is not None:
             # backward()'s common case unrolled, without tuples of parents or zip(): 21 ms instead
@@ -185,19 +195,59 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
                 previous = grads.get(y)
                 grads[y] = upstream * local[1] if previous is None else previous + upstream * local[1]
             continue
+        if plain_floats and op.bilinear is not None:
+            _send_bilinear(op.bilinear, node, upstream, grads, wanted)
+            continue
         parents, data = _parents_and_data(node)
         local = _local_grads(op, node, parents, data, create_graph, wanted)
-        for parent, local_grad in zip(parents, local):
-            if wanted is None or parent in wanted:
-                contribution = upstream * local_grad
-                previous = grads.get(parent)
-                grads[parent] = contribution if previous is None else previous + contribution
+        _send(upstream, parents, local, grads, wanted)
         if on_step is not None:
             on_step(node, upstream, local, grads)
     if not create_graph and on_step is not _check_step and not all(map(isfinite, grads.values())):
         # A NaN or inf reaches a leaf from wherever it was made: check once, name the op in a rerun.
         backpropagate(roots, seeds, on_step=_check_step, inputs=inputs)
     return grads
+
+
+def _send(upstream: Any, parents: Iterable[Value], local_grads: Iterable[Any],
+          grads: dict[Value, Any], wanted: set[Value] | None) -> None:
+    """Add ``upstream x local gradient`` to each (wanted) parent's gradient."""
+    pairs: Iterable[tuple[Value, Any]] = zip(parents, local_grads)
+    if wanted is not None:  # filtered once, up front: the loop tests nothing when nothing is
+        pairs = [(parent, local_grad) for parent, local_grad in pairs if parent in wanted]
+    for parent, local_grad in pairs:
+        contribution = upstream * local_grad
+        previous = grads.get(parent)
+        grads[parent] = contribution if previous is None else previous + contribution
+
+
+def _send_bilinear(split: Bilinear, node: Value, upstream: float, grads: dict[Value, Any],
+                   wanted: set[Value] | None) -> None:
+    """:func:`_send` for a node whose op the table declares bilinear (dot), in floats.
+
+    The declaration says the node is ``sum_i w_i x_i (+ b)``: d/dw_i = x_i, d/dx_i = w_i,
+    d/db = 1. So each operand's local gradient is its partner's float, read in place,
+    and the parents receive them in operand order, as the general path sends them.
+    On micrograd's demo graph (65,000 dot operands): 10.8 ms for these loops against
+    14.2 ms for the general path's float list, local_grads tuple and zip (measured).
+    Rejected: zip(operands, map(attrgetter("_data"), partners)), 11.8 ms; a loop over
+    indices, 10.2 ms, but harder to read; C-level chains such as
+    grads.update(zip(parents, map(add, map(grads.get, parents, repeat(-0.0)), ...))),
+    18-25 ms.
+    """
+    weights, inputs, bias = split(node._x, node._arg)
+    for receivers, partners in ((weights, inputs), (inputs, weights)):
+        pairs: Iterable[tuple[Value, Value]] = zip(receivers, partners)
+        if wanted is not None:
+            pairs = [(parent, partner) for parent, partner in pairs if parent in wanted]
+        for parent, partner in pairs:
+            contribution = upstream * partner._data
+            previous = grads.get(parent)
+            grads[parent] = contribution if previous is None else previous + contribution
+    if bias is not None and (wanted is None or bias in wanted):
+        contribution = upstream * 1.0  # d/db = 1; the same float the general path sends
+        previous = grads.get(bias)
+        grads[bias] = contribution if previous is None else previous + contribution
 
 
 def _local_grads(op: Op, node: Value, parents: tuple[Value, ...], data: Sequence[float],

@@ -1,0 +1,89 @@
+"""The engine's float fast paths give exactly the general path's gradients.
+
+``backpropagate`` sends floats through shortcuts when nothing watches the steps: an
+unrolled loop for unary and binary ops, and for ops the table declares ``bilinear``
+(dot) the operands' own floats as local gradients. Passing ``on_step`` turns every
+shortcut off (each step's local gradients must then exist as a tuple), so the two
+runs below differ only in the path taken: their gradients must be equal bit for bit,
+for every op of the table, on random graphs, with shared and repeated operands.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_engine_properties import ALL_OPS, build_checked, case_for, evaluate, reals, trees
+
+import autograd
+import nn
+from autograd import Value
+from autograd.engine import backpropagate
+
+
+def general_path(node: Value, *_: Any) -> None:
+    """An on_step that watches nothing: it only makes backpropagate take the general path."""
+
+
+def same_floats(a: float, b: float) -> bool:
+    """Equal as bits: NaN equals NaN, and 0.0 differs from -0.0."""
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+def assert_both_paths_agree(root: Value, seed: float = 1.0, inputs: list[Value] | None = None) -> None:
+    fast = backpropagate(root, [seed], inputs=inputs)
+    general = backpropagate(root, [seed], on_step=general_path, inputs=inputs)
+    assert list(fast) == list(general)  # the same nodes, in the same order
+    for node, gradient in fast.items():
+        assert same_floats(gradient, general[node]), (node, gradient, general[node])
+
+
+@pytest.mark.parametrize("name", ALL_OPS)
+@given(data=st.data(), seed=reals(-3.0, 3.0))
+def test_every_op_gets_the_same_gradients_on_both_paths(name, data, seed):
+    operands, arg = case_for(name).draw(data)
+    leaves = [Value(x) for x in operands]
+    out = build_checked(name, leaves, arg)
+    assert_both_paths_agree(out, seed)
+    assert_both_paths_agree(out, seed, inputs=leaves[:1])
+
+
+@given(tree=trees, point=st.tuples(reals(-1.5, 1.5), reals(-1.5, 1.5), reals(-1.5, 1.5)))
+def test_random_graphs_get_the_same_gradients_on_both_paths(tree, point):
+    leaves = [Value(p, name) for p, name in zip(point, "xyz")]
+    out = autograd.as_value(evaluate(tree, dict(zip("xyz", leaves)), with_values=True))
+    assert_both_paths_agree(out)
+    assert_both_paths_agree(out, inputs=[leaves[1]])
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=7),
+       st.integers(-1, 3), st.lists(reals(-2.0, 2.0), min_size=4, max_size=4))
+def test_a_dot_of_repeated_operands_sums_them_in_the_general_paths_order(pairs, bias, data):
+    # The same Value as several weights and inputs (and the bias): float sums depend on
+    # the order its contributions arrive in, so any reordering would show here.
+    v = [Value(x) for x in data]
+    weights, inputs = [v[i] for i, _ in pairs], [v[j] for _, j in pairs]
+    out = autograd.dot(weights, inputs, bias=v[bias] if bias >= 0 else None)
+    assert_both_paths_agree(out * out, seed=0.7)
+    assert_both_paths_agree(out, inputs=v[:2])
+
+
+def test_a_training_loss_gets_the_same_gradients_on_both_paths():
+    rng = random.Random(zlib.crc32(b"fast paths"))
+    model = nn.MLP(3, [5, 4, 1], activation="relu", seed=7)
+    rows = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(6)]
+    scores = [model(row)[0] for row in rows]
+    loss = nn.hinge(scores, [1.0, -1.0] * 3) + nn.l2_penalty(model, 1e-3)
+    assert_both_paths_agree(loss)
+    assert_both_paths_agree(loss, inputs=model.parameters())
+
+
+def test_a_leaf_root_and_a_dot_without_operands_on_either_side():
+    x = Value(2.0)
+    assert backpropagate(x, [3.0]) == {x: 3.0}
+    assert_both_paths_agree(autograd.dot([x], [x], bias=x))
