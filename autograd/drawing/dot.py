@@ -165,15 +165,15 @@ class Writer:
         w2); its ``ordering`` attribute is ignored inside clusters. A chain links the leaves
         that an n-ary op or a folded box reads from its own cluster (a rank=same subgraph
         must sit there), and the values a folded box sends out. In a folded network the
-        leaves outside every cluster are chained by the ops and boxes that read them: an
-        MLP's inputs all together, a recurrent net's x_t alone (each near its time step),
-        the weights shared by the time steps together, in the order the steps read them.
+        leaves outside every cluster are chained instead by the ops and boxes that read
+        them: an MLP's inputs all together, a recurrent net's x0[t], x1[t]... apart from
+        other steps' (each near its step), and each neuron's weights, which every step reads.
         """
         plan = self.plan
         chains: dict[tuple[int, ...], int | None] = {}
         for place, operands in self.operand_lists():
             leaves = [p for p in dict.fromkeys(operands) if self._drawn_leaf(p, place)]
-            if len(leaves) > 1 and (place is not None or not plan.boxes):
+            if len(leaves) > 1 and (place is not None or not plan.boxes):  # boxes: by readers below
                 chains[tuple(leaves)] = place
         sent: dict[int, list[int]] = {}
         for i, group in enumerate(plan.group):
