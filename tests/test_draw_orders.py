@@ -15,6 +15,7 @@ import pytest
 
 import autograd
 import nn
+from autograd.drawing.dot import NEWRANK_MAX_NODES
 from course_graphs import sigmoid_neuron
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -340,6 +341,26 @@ def test_longer_unrolled_nets_fold_in_time_order_without_graphviz_warnings(net, 
     first = {"step": "step {t}", "layer": "step {t} / layer 0", "neuron": "step {t} / layer 0 / neuron 0"}
     assert_steps_in_time_order(picture, unrolled, [picture.box[first[collapse].format(t=t)]
                                                    for t in unrolled.steps])
+    if collapse == "neuron":
+        for t in unrolled.steps:
+            neurons = [picture.box[f"step {t} / layer 0 / neuron {j}"] for j in range(3)]
+            assert_stand_in_order(picture, neurons)
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("collapse", ["layer", "neuron"])
+def test_a_long_unrolled_net_skips_the_slow_global_ranking_and_stays_in_time_order(collapse, capfd):
+    """Over NEWRANK_MAX_NODES nodes Graphviz's global ranking took 3-15 s: the steps then stack
+    top to bottom, each with its neurons in index order (and folded by layer, this net's edges
+    bundled through the steps once made Graphviz warn "degenerate concentrated rank")."""
+    steps = 12
+    unrolled = Unrolled(nn.Elman(1, 3, 1, seed=0), [[0.1 * t] for t in range(steps)], [[0.0]] * steps)
+    graph = autograd.draw(unrolled.loss, collapse=collapse)
+    assert graph.node_count > NEWRANK_MAX_NODES and "newrank" not in graph.source
+    picture = Picture(graph)
+    first = [picture.box[f"step {t} / layer 0" + (" / neuron 0" if collapse == "neuron" else "")]
+             for t in unrolled.steps]
+    assert sorted(first, key=picture.along_rank) == first
     if collapse == "neuron":
         for t in unrolled.steps:
             neurons = [picture.box[f"step {t} / layer 0 / neuron {j}"] for j in range(3)]
