@@ -26,7 +26,7 @@ from typing import Any
 from collections.abc import Callable, Sequence
 
 __all__ = ["REPO_ROOT", "run_worker", "emit", "time_calls", "median_and_min", "format_seconds",
-           "format_bytes", "module_available", "write_between_markers", "BENCHMARK_PAGES"]
+           "format_bytes", "module_available", "write_between_markers", "BENCHMARK_PAGES", "load_average"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The pages whose benchmark tables the scripts rewrite between their markers.
@@ -117,3 +117,11 @@ def write_between_markers(start: str, end: str, text: str, paths: Sequence[Path]
         written += 1
     if not written:
         raise SystemExit(f"no file has the benchmark markers ({start!r} ... {end!r})")
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, for the tables (timings depend on them)."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (OSError, AttributeError):
+        return "unknown"

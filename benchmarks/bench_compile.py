@@ -52,7 +52,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"  # before NumPy loads, here and (inherited) in every worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, module_available, run_worker, write_between_markers  # noqa: E402
+from _common import emit, load_average, module_available, run_worker, write_between_markers  # noqa: E402
 from _tasks import course_chainrule, course_numpy, micrograd_demo, write_moons  # noqa: E402
 
 SEED = 1337
@@ -443,7 +443,8 @@ def main() -> None:
     if options.update_docs:
         write_between_markers(DOCS_START, DOCS_END, f"Measured {time.strftime('%Y-%m-%d')} by `python "
                               f"benchmarks/bench_compile.py --update-docs` ({machine()}; {versions()}; one "
-                              f"thread; best of {rounds} alternating rounds).\n\n{table}")
+                              f"thread; best of {rounds} alternating rounds; load average {load_average()})."
+                              f"\n\n{table}")
 
 
 DOCS_START = ("<!-- compile benchmark table: regenerate with `python benchmarks/bench_compile.py "

@@ -67,7 +67,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, format_seconds, module_available, run_worker, write_between_markers
+from _common import emit, format_seconds, load_average, module_available, run_worker, write_between_markers
 
 import bench_compile  # one BLAS thread for every worker, as in bench_compile
 from _tasks import DEMO_STEPS, L2, SEED, course_fit, micrograd_demo, read_moons, write_moons
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the measured table into README.md (between its markers)")
     args = parser.parse_args(argv)
     print(f"chainrule nn benchmark - Python {platform.python_version()}, {platform.machine()}, "
-          f"load average {_load_average()}")
+          f"load average {load_average()}")
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as folder:  # the demo's data as floats, for every engine's worker
         data = Path(folder) / "moons.json"
@@ -442,19 +442,10 @@ def markdown_table(rows: list[tuple[str, str, str, str]]) -> str:
     """The rows as the README's table, with the machine and the date of the run."""
     lines = [f"Measured {time.strftime('%Y-%m-%d')} by `python benchmarks/bench_nn.py --update-readme`, "
              f"each engine in its own process (Python {platform.python_version()}, one BLAS thread, "
-             f"load average {_load_average()}).", "",
+             f"load average {load_average()}).", "",
              "| benchmark | chainrule | reference | ratio |", "|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
     return "\n".join(lines)
-
-
-def _load_average() -> str:
-    try:
-        import os
-
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except (OSError, AttributeError):
-        return "unknown"
 
 
 if __name__ == "__main__":
