@@ -193,12 +193,12 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
                 local = op.local_grads(FLOAT_MATH, data, node._data, node._arg)
             except (ArithmeticError, ValueError) as error:
                 raise local_grad_error(op, data, node._arg, error) from None
+            # A parent's first contribution is added to -0.0, the float that adds nothing
+            # (0.0 + -0.0 would give 0.0): one dict call instead of get(), a test and a store.
             if wanted is None or x in wanted:
-                previous = grads.get(x)
-                grads[x] = upstream * local[0] if previous is None else previous + upstream * local[0]
+                grads[x] = grads.get(x, -0.0) + upstream * local[0]
             if y is not None and (wanted is None or y in wanted):  # after x's update: x * x sums both uses
-                previous = grads.get(y)
-                grads[y] = upstream * local[1] if previous is None else previous + upstream * local[1]
+                grads[y] = grads.get(y, -0.0) + upstream * local[1]
             continue
         if plain_floats and op.bilinear is not None:
             _send_bilinear(op.bilinear, node, upstream, grads, wanted)
@@ -246,13 +246,9 @@ def _send_bilinear(split: Bilinear, node: Value, upstream: float, grads: dict[Va
         if wanted is not None:
             pairs = [(parent, partner) for parent, partner in pairs if parent in wanted]
         for parent, partner in pairs:
-            contribution = upstream * partner._data
-            previous = grads.get(parent)
-            grads[parent] = contribution if previous is None else previous + contribution
+            grads[parent] = grads.get(parent, -0.0) + upstream * partner._data  # -0.0: see backpropagate
     if bias is not None and (wanted is None or bias in wanted):
-        contribution = upstream * 1.0  # d/db = 1; the same float the general path sends
-        previous = grads.get(bias)
-        grads[bias] = contribution if previous is None else previous + contribution
+        grads[bias] = grads.get(bias, -0.0) + upstream * 1.0  # d/db = 1, as the general path sends it
 
 
 def _local_grads(op: Op, node: Value, parents: tuple[Value, ...], data: Sequence[float],
