@@ -285,11 +285,11 @@ class _FitArrays:
         # What the rule changes in place, and a copy of each to put back if an update overflows
         # (a failed update changes nothing). The copy costs 38 us alone, 96 us of the course net's
         # 1.19 ms step in place under load 4.4 (it evicts the step's other arrays; 101,000
-        # parameters, fastest of 16 alternating blocks); rejected, measured or counted: swapping two parameter buffers (the
-        # rule updates in place either way: one copy pass remains, and the tape would need two
-        # bindings); a trial update on cache-sized chunks first (the rule's arithmetic twice and
-        # ~25 Python calls of ~5 us each, more than the copy); bounding the update by norms (true
-        # of SGD only: a rule may divide or exponentiate).
+        # parameters, fastest of 16 alternating blocks). Rejected, measured or counted: swapping
+        # two parameter buffers (the rule updates in place either way: one copy pass remains, and
+        # the tape would need two bindings); a trial update on cache-sized chunks first (the
+        # rule's arithmetic twice and ~25 Python calls of ~5 us each, more than the copy);
+        # bounding the update by norms (true of SGD only: a rule may divide or exponentiate).
         self.live = ([self.values] if self.subset is None else []) + self.state
         self.copies = [np.empty_like(array) for array in self.live]
 
