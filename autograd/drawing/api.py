@@ -39,8 +39,9 @@ def draw(root: Roots, *, rankdir: str = "auto", number_format: NumberFormat = ".
             in ``step`` frames.
         collapse: fold every scope whose name's first word is this kind (``"neuron"``,
             ``"layer"``) into one box; ``None`` folds nothing and draws scopes as
-            clusters; ``"auto"`` (default) folds only when the graph has more than
-            ``max_nodes`` nodes, the innermost kind first.
+            clusters; ``"auto"`` (default) folds only a graph over the size limits
+            (``max_nodes`` nodes, or Graphviz's work as estimated by
+            :mod:`autograd.drawing.cost`), the innermost kind that fits first.
         step: draw the backward pass after this many steps of
             :func:`autograd.backward_steps` (0 to the number of ops): gradients are
             taken from the steps, not from ``.grad``; the step's node is highlighted;
@@ -48,8 +49,9 @@ def draw(root: Roots, *, rankdir: str = "auto", number_format: NumberFormat = ".
         fold_constants: write a constant operand into its op's label (``+1``, ``1/x``)
             instead of drawing it as a box of its own.
         legend: add a box explaining the colours.
-        max_nodes: the most nodes to lay out (``None``: no limit). ``.source`` works at
-            any size; rendering a larger graph raises :class:`GraphTooLargeError`.
+        max_nodes: the most nodes to lay out (``None``: no limit); the limits on edges
+            and on the estimated layout cost scale with it. ``.source`` works at any
+            size; rendering a larger graph raises :class:`GraphTooLargeError`.
 
     Example:
         >>> from autograd import Value, draw

@@ -81,6 +81,7 @@ def graph_of(plan: Plan, options: Options, gradients: Gradients) -> Graph:
     graph.body.extend(body)
     graph.node_count = plan.node_count()
     graph.edge_count = plan.edge_count()
+    graph.layout_cost = plan.layout_cost()
     graph.max_nodes = options.max_nodes
     graph.advise = functools.partial(advice, plan, options)
     return graph
@@ -89,8 +90,10 @@ def graph_of(plan: Plan, options: Options, gradients: Gradients) -> Graph:
 # Graphviz's global ranking (newrank) costs time that grows with the number of time steps:
 # Elman(1, 2, 1) folded by neuron took 0.1 s over 3 steps (56 nodes), 0.7 s over 7 (108),
 # 3.1 s over 11 (160), 15 s over 16 (225), where ranking cluster by cluster takes 0.2-0.6 s
-# (2 shared cores). Larger drawings keep that ranking: still in order, less compact.
-NEWRANK_MAX_NODES = 150
+# (2 shared cores); at load 2-4, Jordan(1, 4, 1) over 8 steps folded by layer (133 nodes) took
+# 5.9 s, Elman(1, 4, 1) over 8 (145) 4.6 s, Jordan(1, 2, 1) over 8 (109) 2.2 s, Jordan(1, 4, 1)
+# over 5 (91) 0.8 s. Larger drawings keep that ranking: still in order, less compact.
+NEWRANK_MAX_NODES = 100
 
 
 def _graph_attributes(options: Options, plan: Plan, legend: list[str]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..engine import topological_order
 from ..value import Constant, Parameter, Value
+from .cost import COST_PER_NODE, layout_cost
 from .options import Options
 
 __all__ = ["Plan", "Scopes", "make_plan", "choose_rankdir", "role_of", "advice", "value_name", "op_name",
@@ -288,22 +289,46 @@ class Plan:
                     return True
         return False
 
-    def edge_count(self) -> int:
-        """The edges drawn: op inputs and results, and each folded box's inputs and outputs."""
-        count = 0
+    def edges(self) -> list[tuple[str, str]]:
+        """The edges drawn, by DOT name: op inputs and results, each folded box's inputs and outputs."""
+        edges: list[tuple[str, str]] = []
         for i, node in enumerate(self.order):
-            if node.op is None:
+            if node.op is None or self.group[i] is not None:
                 continue
-            if self.group[i] is None:
-                count += len(node.parents) + 1 - (i in self.folded_constant)
-            else:
-                count += i not in self.hidden
-        return count + sum(len(inputs) for inputs in self.box_inputs().values())
+            folded = self.folded_constant.get(i)
+            edges.extend((value_name(self.index[parent]), op_name(i))
+                         for position, parent in enumerate(node.parents) if position != folded)
+            edges.append((op_name(i), value_name(i)))
+        box_inputs = self.box_inputs()
+        for i, group in enumerate(self.group):
+            if group is not None and i not in self.hidden:
+                edges.extend((value_name(p), box_name(group)) for p in box_inputs.pop(group, []))
+                edges.append((box_name(group), value_name(i)))
+        return edges
+
+    def edge_count(self) -> int:
+        return len(self.edges())
+
+    def layout_cost(self) -> int:
+        """Graphviz's work over this drawing, estimated (see :mod:`autograd.drawing.cost`)."""
+        scopes = self.scopes
+        if scopes is None:
+            return layout_cost(self.edges(), lambda name: frozenset())
+        around: dict[int | None, frozenset[int]] = {}
+
+        def clusters_around(name: str) -> frozenset[int]:
+            number = int(name[1:])
+            place = scopes.parent[number] if name[0] == "s" else self.place(number)
+            if place not in around:
+                around[place] = frozenset(scopes.ancestors(place))
+            return around[place]
+
+        return layout_cost(self.edges(), clusters_around)
 
     def too_large(self, limit: int | None) -> bool:
-        """Over ``limit`` nodes, or over ``EDGES_PER_NODE * limit`` edges."""
-        return limit is not None and (self.node_count() > limit
-                                      or self.edge_count() > EDGES_PER_NODE * limit)
+        """Over ``limit`` nodes, ``EDGES_PER_NODE * limit`` edges or ``COST_PER_NODE * limit`` cost."""
+        return limit is not None and (self.node_count() > limit or self.edge_count() > EDGES_PER_NODE * limit
+                                      or self.layout_cost() > COST_PER_NODE * limit)
 
 
 def make_plan(roots: list[Value], options: Options) -> Plan:

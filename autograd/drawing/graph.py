@@ -9,6 +9,7 @@ from typing import Any, overload
 
 import graphviz
 
+from .cost import COST_PER_NODE
 from .folding import EDGES_PER_NODE
 from .backends import FORMATS, GraphvizNotFoundError, layout, layout_formats
 
@@ -48,6 +49,7 @@ class Graph(graphviz.Digraph):
 
     node_count: int = 0  # nodes of the drawing (value boxes, ops, folded scopes)
     edge_count: int = 0
+    layout_cost: int = 0  # Graphviz's work, estimated (autograd.drawing.cost)
     max_nodes: int | None = None
     advise: Callable[[], str] | None = None  # what to do instead, worked out only when needed
 
@@ -74,6 +76,12 @@ class Graph(graphviz.Digraph):
             raise GraphTooLargeError(
                 f"this drawing has {self.edge_count:,} edges, over the limit of {edge_limit:,} "
                 f"that Graphviz lays out in seconds (beyond it, minutes). {advice}")
+        cost_limit = int(COST_PER_NODE * self.max_nodes)
+        if self.layout_cost > cost_limit:
+            raise GraphTooLargeError(
+                f"this drawing's edges cross scope boxes and span ranks too much: its layout cost "
+                f"{self.layout_cost:,} is over the limit of {cost_limit:,} that Graphviz lays out "
+                f"in seconds (see autograd.drawing.cost). {advice}")
 
     @overload
     def pipe(self, format: str | None = ..., renderer: str | None = ..., formatter: str | None = ...,
