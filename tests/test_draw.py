@@ -468,8 +468,9 @@ def test_auto_collapse_folds_only_over_the_size_limit():
     advice = str(refused.value)  # only the folds that do fit are offered
     assert "draw(..., collapse='layer') (12 nodes)" in advice and "collapse='neuron')" not in advice
     with pytest.raises(draw_module.GraphTooLargeError,
-                       match=r"folding is not enough \(collapse='neuron' leaves 14 nodes and 17 edges, "
-                             r"collapse='layer' leaves 12 nodes and 13 edges\)"):
+                       match=r"folding is not enough \(collapse='neuron' leaves 14 nodes, 17 edges and a "
+                             r"layout cost of 15, collapse='layer' leaves 12 nodes, 13 edges and a layout "
+                             r"cost of 4\)"):
         draw(loss, collapse=None, max_nodes=10).check_size()
 
 

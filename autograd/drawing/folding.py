@@ -398,18 +398,18 @@ def advice(plan: Plan, options: Options) -> str:
     limit = options.max_nodes
     kinds = plan.scopes.kinds_innermost_first() if plan.scopes is not None else []
     folded = plan.kind
-    counts: dict[str, tuple[int, int, bool]] = {}
+    counts: dict[str, tuple[int, int, int, bool]] = {}
     for kind in kinds:
         plan.fold(kind)
-        counts[kind] = (plan.node_count(), plan.edge_count(), plan.too_large(limit))
+        counts[kind] = (plan.node_count(), plan.edge_count(), plan.layout_cost(), plan.too_large(limit))
     plan.fold(folded)
-    fitting = [kind for kind in kinds if not counts[kind][2]]
+    fitting = [kind for kind in kinds if not counts[kind][3]]
     ways = [f"fold its scopes with draw(..., collapse={kind!r}) ({counts[kind][0]:,} nodes)"
             for kind in fitting]
     if kinds and not fitting:
         ways.append("folding is not enough (" + ", ".join(
-            f"collapse={kind!r} leaves {counts[kind][0]:,} nodes and {counts[kind][1]:,} edges"
-            for kind in kinds) + ")")
+            f"collapse={kind!r} leaves {counts[kind][0]:,} nodes, {counts[kind][1]:,} edges "
+            f"and a layout cost of {counts[kind][2]:,}" for kind in kinds) + ")")
     ways.append("draw a smaller graph (fewer inputs, one sample)")
     ways.append("get the DOT text with draw(...).source")
     ways.append("pass max_nodes=None to wait for Graphviz anyway")
