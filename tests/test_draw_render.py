@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import shutil
 import struct
@@ -298,3 +299,20 @@ def test_pygraphviz_is_a_dependency_only_where_pip_finds_a_wheel():
     assert marker.evaluate({"sys_platform": "linux", "platform_machine": "x86_64"})
     assert not marker.evaluate({"sys_platform": "linux", "platform_machine": "riscv64"})
     assert not marker.evaluate({"sys_platform": "darwin", "platform_machine": "x86_64"})
+
+
+def test_the_typed_render_options_are_draws_keyword_parameters_with_their_types():
+    # DrawOptions and FrameOptions repeat draw()'s option names for type checkers: keep them equal.
+    import typing
+    from autograd.drawing import DrawOptions, FrameOptions, draw
+
+    draw_hints = typing.get_type_hints(draw)
+    keywords = {name for name, parameter in inspect.signature(draw).parameters.items()
+                if parameter.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert set(DrawOptions.__annotations__) == keywords | {"mode"}  # mode: autograd.explore's, for .html
+    assert set(FrameOptions.__annotations__) == keywords - {"step"}  # render_steps draws every step
+    for options in (DrawOptions, FrameOptions):
+        hints = typing.get_type_hints(options)
+        for name in keywords & set(hints):
+            assert hints[name] == draw_hints[name], name
+    assert typing.get_type_hints(DrawOptions)["mode"] == typing.get_type_hints(autograd.explore)["mode"]

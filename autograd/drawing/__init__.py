@@ -32,8 +32,8 @@ from .api import draw, render, render_steps
 from .explorer import Explorer, explore
 from .backends import BACKEND_ENVIRONMENT_VARIABLE, GraphvizNotFoundError, choose_backend
 from .graph import Graph, GraphTooLargeError
-from .options import DEFAULT_MAX_NODES, ROLE_COLOURS, DrawOptions
+from .options import DEFAULT_MAX_NODES, ROLE_COLOURS, DrawOptions, FrameOptions
 
 __all__ = ["draw", "render", "render_steps", "explore", "Explorer", "Graph", "GraphTooLargeError",
            "GraphvizNotFoundError", "choose_backend", "ROLE_COLOURS", "DEFAULT_MAX_NODES",
-           "BACKEND_ENVIRONMENT_VARIABLE", "DrawOptions"]
+           "BACKEND_ENVIRONMENT_VARIABLE", "DrawOptions", "FrameOptions"]

@@ -13,7 +13,8 @@ from .dot import draw_plan
 from .explorer import explore
 from .folding import choose_rankdir, make_plan
 from .graph import Graph
-from .options import DEFAULT_MAX_NODES, DrawOptions, NumberFormat, Options, Roots, as_roots, single_root
+from .options import (DEFAULT_MAX_NODES, DrawOptions, FrameOptions, NumberFormat, Options, Roots, as_roots,
+                      single_root)
 
 if TYPE_CHECKING:  # typing.Unpack types **kwargs from Python 3.12; the annotations are never evaluated
     from typing_extensions import Unpack
@@ -118,7 +119,7 @@ def render(root: Roots | Graph, path: str | os.PathLike[str], *, format: str | N
 
 
 def render_steps(root: Value, directory: str | os.PathLike[str], *, format: str = "svg",
-                 backend: str | None = None, **draw_options: Unpack[DrawOptions]) -> list[Path]:
+                 backend: str | None = None, **draw_options: Unpack[FrameOptions]) -> list[Path]:
     """Write one picture per step of the backward pass: ``step_000.svg``, ``step_001.svg``...
 
     Frame ``k`` is ``draw(root, step=k)``: frame 0 is the output's seed gradient,

@@ -7,8 +7,8 @@ from typing import Any, TypedDict, Union
 
 from ..value import Value
 
-__all__ = ["Options", "DrawOptions", "Roots", "NumberFormat", "ROLE_COLOURS", "DEFAULT_MAX_NODES",
-           "as_roots", "single_root"]
+__all__ = ["Options", "DrawOptions", "FrameOptions", "Roots", "NumberFormat", "ROLE_COLOURS",
+           "DEFAULT_MAX_NODES", "as_roots", "single_root"]
 
 Roots = Union[Value, Sequence[Value]]
 NumberFormat = Union[str, Callable[[float], str]]
@@ -36,15 +36,16 @@ SCOPE_FILL = "#f7f3e8"
 UNKNOWN = "?"
 
 
-class DrawOptions(TypedDict, total=False):
-    """The keyword options :func:`autograd.render` and :func:`autograd.render_steps` pass on:
-    :func:`autograd.draw`'s, and :func:`autograd.explore`'s ``mode`` for an ``.html`` page.
+class FrameOptions(TypedDict, total=False):
+    """The keyword options of :func:`autograd.render_steps`: :func:`autograd.draw`'s, except
+    ``step`` (it draws every step).
 
     Typed one by one, so that a type checker reports a misspelt option
     (``render(f, "f.svg", colapse="neuron")``) instead of letting it through as ``Any``.
+    A test keeps these names and types equal to :func:`autograd.draw`'s keyword parameters.
 
     Example:
-        >>> options: DrawOptions = {"collapse": "neuron", "rankdir": "TB"}
+        >>> options: FrameOptions = {"collapse": "neuron", "rankdir": "TB"}
         >>> sorted(options)
         ['collapse', 'rankdir']
     """
@@ -53,10 +54,22 @@ class DrawOptions(TypedDict, total=False):
     number_format: NumberFormat
     local_grads: bool | None
     collapse: str | None
-    step: int | None
     fold_constants: bool
     legend: bool
     max_nodes: int | None
+
+
+class DrawOptions(FrameOptions, total=False):
+    """The keyword options :func:`autograd.render` passes on: :func:`autograd.draw`'s, and
+    :func:`autograd.explore`'s ``mode`` for an ``.html`` page.
+
+    Example:
+        >>> options: DrawOptions = {"step": 2, "mode": "backward"}
+        >>> sorted(options)
+        ['mode', 'step']
+    """
+
+    step: int | None
     mode: str
 
 
