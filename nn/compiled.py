@@ -228,10 +228,13 @@ class CompiledLossAndGrad(BatchStep):
         total, correct = 0.0, 0.0
         for start in range(0, count, batch_size):
             picked = None if picks is None else picks[start:start + batch_size]
-            loss, outputs, targets = fit.train_batch(picked)
+            loss, outputs, read = fit.train_batch(picked)
             size = count if picked is None else len(picked)
             total += loss * (size if weighted else 1)
             if self.loss.classifier:  # never sequences here (recurrent nets train eagerly)
+                # a loss's own is_correct counts on the targets as checked, not as the tape read them
+                targets = read if self.loss.counts_arrays else (
+                    fit.targets if picked is None else [fit.targets[i] for i in picked.tolist()])
                 correct += self.loss.count_correct(outputs, targets)
         return total, correct
 
@@ -272,6 +275,7 @@ class _FitArrays:
         self.owner, self.compiled, self.optimizer = step, step.compiled, optimizer
         # converted and checked once per fit: a step's batch is these arrays or some of their rows
         self.batch = self.compiled.check_batch(np.asarray(rows, dtype=float), step._target_array(targets))
+        self.targets = targets  # as check_target made them: a custom is_correct counts on these
         self.values = self.compiled.hold_parameters()  # the tape's buffer: updated in place
         self.grads: FloatArray | None = None  # the tape's gradients of the last batch (a view)
         self.changed = False  # whether a batch ran since the Values were written

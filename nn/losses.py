@@ -333,19 +333,38 @@ class Loss:
         """Where an output (``cut``) and a target (``middle``) change class."""
         return 0.5 if self.threshold is None else self.threshold, 0.0 if self.target_rule == "sign" else 0.5
 
+    @property
+    def counts_arrays(self) -> bool:
+        """Whether :meth:`count_correct` applies :meth:`is_correct`'s rule to whole arrays.
+
+        True for the built-in losses, and for a subclass that overrides ``is_correct`` only
+        if it overrides ``count_correct`` too; otherwise the count is ``is_correct`` row by
+        row, and its targets must be in the form ``is_correct`` takes (as ``check_target``
+        returns them: a class index stays an index, not the tape's one-hot row).
+
+        Example:
+            >>> LOSSES["hinge"].counts_arrays
+            True
+        """
+        rule, count = (next(k for k in type(self).__mro__ if name in vars(k))
+                       for name in ("is_correct", "count_correct"))
+        return issubclass(count, rule)
+
     def count_correct(self, outputs: Any, targets: Any) -> int:
         """How many rows of a NumPy batch :meth:`is_correct` counts right: its rule on whole arrays
         (the compiled fit's accuracy: 0.1 ms an epoch for micrograd's demo, 0.3 ms row by row).
 
-        ``outputs`` is ``(n, nout)``, ``targets`` one row per sample (one-hot for class indices).
+        ``outputs`` is ``(n, nout)``, ``targets`` one row per sample (one-hot for class indices;
+        if not :attr:`counts_arrays`, the targets as ``is_correct`` takes them, e.g. a list).
 
         Example:
             >>> import numpy as np
             >>> LOSSES["hinge"].count_correct(np.array([[0.3], [-2.0]]), np.array([1.0, 1.0]))
             1
         """
-        if type(self).is_correct is not Loss.is_correct:  # a subclass's own rule, row by row
-            return sum(map(bool, map(self.is_correct, outputs.tolist(), targets.tolist())))
+        if not self.counts_arrays:  # a subclass's own rule, row by row
+            rows = targets.tolist() if hasattr(targets, "tolist") else targets
+            return sum(map(bool, map(self.is_correct, outputs.tolist(), rows)))
         cut, middle = self._sides()
         return int(((outputs > cut) == (targets.reshape(outputs.shape) > middle)).all(axis=1).sum())
 

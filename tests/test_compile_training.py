@@ -96,6 +96,34 @@ def test_fit_compiled_cross_entropy_class_indices_in_shuffled_minibatches():
              X, labels.tolist(), loss="cross_entropy", epochs=4, batch_size=5, seed=7, lr=0.3)
 
 
+class _IndexNLL(nn.Loss):
+    """A user's classifier loss with its own target check and rule: class indices, as eager fit gets them."""
+
+    def check_target(self, target, nout):
+        return int(target)
+
+    def is_correct(self, outputs, target):
+        assert isinstance(target, int), target  # the target as check_target made it, never a one-hot row
+        return max(range(len(outputs)), key=outputs.__getitem__) == target
+
+
+def _index_nll(outputs, target):
+    """Negative log-likelihood of a class index, or of a one-hot row (how the tape reads class indices)."""
+    if isinstance(target, int):
+        return autograd.logsumexp(outputs) - outputs[target]
+    return autograd.logsumexp(outputs) - autograd.sum(t * o for t, o in zip(target, outputs))
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, None])
+def test_fit_compiled_counts_accuracy_with_a_custom_loss_own_rule_on_class_indices(batch_size):
+    X = [[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.2], [0.3, 0.9]]
+    labels = [0, 1, 2, 1, 0, 2]
+    nll = _IndexNLL("nll", _index_nll, classifier=True)
+    eager, _ = fit_both(lambda: nn.MLP(2, [4, 3], seed=0), X, labels, loss=nll,
+                        epochs=30, lr=0.3, seed=1, batch_size=batch_size)
+    assert len(set(eager.accuracy)) > 1  # the accuracy moves: a constant would hide a wrong count
+
+
 def test_fit_compiled_online_mode_bce_and_momentum():
     X = [[0, 0], [0, 1], [1, 0], [1, 1]]
     Y = [[0, 0], [1, 0], [1, 0], [0, 1]]  # XOR and AND, the course's exercise 1 part 3

@@ -274,3 +274,19 @@ def test_count_correct_of_a_loss_with_its_own_rule_applies_that_rule():
 
     strict = Strict("strict", nn.mse, classifier=True)
     assert strict.count_correct(np.array([[1.0], [0.5]]), np.array([[1.0], [1.0]])) == 1
+
+
+def test_counts_arrays_only_when_count_correct_is_as_specific_as_is_correct():
+    class OwnRule(nn.Loss):
+        def is_correct(self, outputs, target):
+            return outputs[0] > 0 and target == 1
+
+    class OwnRuleAndCount(OwnRule):
+        def count_correct(self, outputs, targets):
+            return int(((outputs[:, 0] > 0) & (np.asarray(targets) == 1)).sum())
+
+    assert all(loss.counts_arrays for loss in nn.LOSSES.values())
+    own = OwnRule("own", nn.mse, classifier=True)
+    assert not own.counts_arrays and OwnRuleAndCount("both", nn.mse, classifier=True).counts_arrays
+    # row by row on the targets as is_correct takes them (here plain ints, not rows)
+    assert own.count_correct(np.array([[0.5], [0.5], [-1.0]]), [1, 0, 1]) == 1
