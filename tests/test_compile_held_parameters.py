@@ -134,3 +134,28 @@ def test_a_batch_checked_for_other_shapes_is_refused():
         f(g.check_batch(np.ones((3, 2))))
     with pytest.raises(ValueError, match="contains NaN"):  # the check itself is the call's
         f.check_batch(np.array([1.0, np.nan]), np.zeros(2))
+
+
+def test_rows_take_indices_or_a_mask_and_refuse_what_is_neither():
+    _, _, f = line_fit()
+    batch = f.check_batch(np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0, 7.0]))
+    masked = batch.rows(np.array([True, False, True]))  # a mask picks the samples where it is True
+    assert masked.size == 2
+    assert f(masked).tolist() == f(batch.rows(np.array([0, 2]))).tolist() == [6.25, 30.25]
+    for empty in (np.array([], np.intp), np.zeros(3, bool)):
+        with pytest.raises(ValueError, match="the batch is empty"):
+            batch.rows(empty)
+    with pytest.raises(ValueError, match=r"mask of 2 entries for 3 samples"):
+        batch.rows(np.array([True, False]))
+    with pytest.raises(ValueError, match="integer sample indices.*float64"):
+        batch.rows(np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"one index per picked sample.*\(1, 2\)"):
+        batch.rows(np.array([[0, 1]]))
+    with pytest.raises(IndexError, match=r"3 samples \(0\.\.2\)"):
+        batch.rows(np.array([3]))
+
+
+def test_a_checked_batch_comes_only_from_check_batch():
+    _, _, f = line_fit()
+    with pytest.raises(TypeError, match=r"check_batch\(\)"):  # a hand-made one would skip the NaN check
+        f(autograd.compiler.CheckedBatch((np.array([np.nan, 1.0]), np.zeros(2)), 2, ((), ())))

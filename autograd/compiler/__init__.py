@@ -41,7 +41,8 @@ Example:
     array([19., 12.])
 """
 
-from .function import CheckedBatch, CompiledFunction, TapeGradients
+from .batch import CheckedBatch
+from .function import CompiledFunction, TapeGradients
 from .numpy_math import NUMPY_MATH, NumpyMath
 from .program import Program
 from .tape import Tape

@@ -16,13 +16,14 @@ from numpy.typing import NDArray
 
 from ..errors import NonFiniteError
 from ..value import Value
+from .batch import CheckedBatch, checked_batch, has_nan
 from .numpy_math import RAISE_ON_DOMAIN_ERRORS, FloatArray, NumpyMath
 from .program import Program
 from .run import BoundCache, BoundProgram
 from .scalar import ScalarReplay, replay_is_faster
 from .tape import Tape, count
 
-__all__ = ["CompiledFunction", "TapeGradients", "CheckedBatch", "as_number_array"]
+__all__ = ["CompiledFunction", "TapeGradients"]
 
 class TapeGradients(NamedTuple):
     """What :meth:`CompiledFunction.value_and_grad` returns.
@@ -38,36 +39,6 @@ class TapeGradients(NamedTuple):
     outputs: FloatArray
     param_grads: FloatArray
     input_grads: tuple[FloatArray, ...] | None
-
-
-class CheckedBatch(NamedTuple):
-    """Inputs checked once (:meth:`CompiledFunction.check_batch`), to run many times unchecked.
-
-    Pass it instead of the arrays: ``compiled(batch)``, ``compiled.value_and_grad(batch)``.
-    A training loop checks its data once (shapes, numbers, NaN: a pass over every
-    number, 25 us a call on the course's 64x1000 batch) instead of at every step;
-    :meth:`rows` picks a mini-batch, which needs no check either.
-
-    Attributes:
-        arrays: one array per input, batch first.
-        size: the number of samples.
-        shapes: the traced per-sample shapes they were checked against.
-    """
-
-    arrays: tuple[NDArray[Any], ...]
-    size: int
-    shapes: tuple[tuple[int, ...], ...]
-
-    def rows(self, picked: NDArray[np.intp]) -> CheckedBatch:
-        """The samples at indices ``picked`` (a non-empty integer array), still checked.
-
-        Example:
-            >>> import numpy as np, autograd
-            >>> f = autograd.compile(lambda x: x * 2.0, (0.0,))
-            >>> f(f.check_batch(np.array([1.0, 2.0, 3.0])).rows(np.array([2, 0])))
-            array([6., 2.])
-        """
-        return CheckedBatch(tuple(array[picked] for array in self.arrays), len(picked), self.shapes)
 
 
 class CompiledFunction:
@@ -250,7 +221,7 @@ class CompiledFunction:
         """A NaN parameter would make every output NaN: name the first one instead.
 
         ``values`` are the parameters and frozen leaves from number ``offset`` on."""
-        if values.dtype.kind == "f" and values.size and _has_nan(values):
+        if values.dtype.kind == "f" and values.size and has_nan(values):
             i = offset + int(np.flatnonzero(np.isnan(values))[0])
             leaves = [*self.params, *self.tape.frozen]
             what = "parameter" if i < len(self.params) else "frozen leaf"
@@ -340,7 +311,7 @@ class CompiledFunction:
             raise NonFiniteError(f"output_grad must be finite, got {found}")
         return seed
 
-    def _replay(self, arrays: list[FloatArray], params: Any, seed: float | FloatArray | None,
+    def _replay(self, arrays: Sequence[FloatArray], params: Any, seed: float | FloatArray | None,
                 wrt_inputs: bool) -> TapeGradients | None:
         """One sample on the scalar replay (None: it gave up; run the program for the error)."""
         assert self.scalar_replay is not None
@@ -376,7 +347,7 @@ class CompiledFunction:
     def _shape_outputs(self, bound: BoundProgram) -> FloatArray:
         return bound.outputs().reshape((bound.batch_size,) + self.output_shape)
 
-    def _load(self, arrays: list[NDArray[Any]], batch: int, params: Any) -> BoundProgram:
+    def _load(self, arrays: Sequence[NDArray[Any]], batch: int, params: Any) -> BoundProgram:
         """Put a checked batch and the parameters into a bound program's buffers.
 
         Runs under the tape's errstate: a number too large for the dtype raises.
@@ -433,60 +404,9 @@ class CompiledFunction:
             >>> batch.size, f.value_and_grad(batch).param_grads
             (2, array([3.]))
         """
-        arrays, batch = self._check_inputs(inputs)
-        return CheckedBatch(tuple(arrays), batch, tuple(self.input_shapes))
+        return checked_batch(self.input_names, self.input_shapes, inputs)
 
-    def _check_inputs(self, inputs: Sequence[Any]) -> tuple[list[NDArray[Any]], int]:
+    def _check_inputs(self, inputs: Sequence[Any]) -> tuple[tuple[NDArray[Any], ...], int]:
         """The inputs as arrays of numbers with the traced shapes and one batch size, and that size."""
-        names, shapes = self.input_names, self.input_shapes
-        if len(inputs) == 1 and isinstance(inputs[0], CheckedBatch):
-            checked = inputs[0]
-            if list(checked.shapes) != shapes:
-                raise ValueError(f"this batch was checked for inputs of shapes {list(checked.shapes)}, "
-                                 f"this compiled function takes {shapes}")
-            return list(checked.arrays), checked.size
-        if len(inputs) != len(names):
-            raise TypeError(f"this compiled function takes {count(len(names), 'batched input')} "
-                            f"({', '.join(names) or 'none'}), got {len(inputs)}")
-        arrays = []
-        batch = None
-        for name, shape, given in zip(names, shapes, inputs):
-            array = given if isinstance(given, np.ndarray) else as_number_array(name, given)
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"input {name!r} must hold numbers, got dtype {array.dtype}")
-            if array.ndim != len(shape) + 1 or array.shape[1:] != shape:
-                expected = ", ".join(["batch", *map(str, shape)]) + ("," if not shape else "")
-                raise ValueError(f"input {name!r} must have shape ({expected}) with one row per "
-                                 f"sample, got {array.shape}")
-            if batch is None:
-                batch = array.shape[0]
-            elif array.shape[0] != batch:
-                raise ValueError(f"inputs have different batch sizes: {names[0]!r} has {batch} "
-                                 f"rows, {name!r} has {array.shape[0]}")
-            if array.dtype.kind == "f" and _has_nan(array):
-                row = int(np.argwhere(np.isnan(array))[0][0])
-                raise ValueError(f"input {name!r} contains NaN (sample {row})")
-            arrays.append(array)
-        if batch == 0:
-            raise ValueError("the batch is empty: give at least one sample")
-        return arrays, 1 if batch is None else batch
-def _has_nan(array: NDArray[Any]) -> bool:
-    """Whether any entry is NaN: x . x is NaN exactly then (squares never cancel), in one BLAS call."""
-    flat = array.reshape(-1)
-    try:
-        return bool(np.isnan(np.dot(flat, flat)))
-    except FloatingPointError:  # the squares overflowed (the tape's errstate raises): look closer
-        return bool(np.isnan(array).any())
-
-
-
-def as_number_array(name: str, given: Any) -> NDArray[Any]:
-    """``given`` as a NumPy array of numbers, or a clear error naming the input."""
-    try:
-        array = np.asarray(given)
-    except ValueError:
-        raise ValueError(f"input {name!r} is ragged: every row must have the same length") from None
-    if array.dtype == object:
-        raise TypeError(f"input {name!r} must be an array of numbers, got {type(given).__name__} "
-                        "holding non-numbers (or rows of different lengths)")
-    return array
+        checked = checked_batch(self.input_names, self.input_shapes, inputs)
+        return checked.arrays, checked.size

@@ -16,7 +16,8 @@ import numpy as np
 from .._gc import CyclicGcPaused
 from ..context import tracing
 from ..value import Value, as_value
-from .function import CompiledFunction, as_number_array
+from .batch import as_number_array
+from .function import CompiledFunction
 from .numpy_math import numpy_math
 from .tape import Tape
 
