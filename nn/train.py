@@ -98,7 +98,10 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
             (:class:`nn.compiled.CompiledLossAndGrad`) when model and loss trace
             cleanly, eagerly when not (RReLU in training mode, recurrent nets, Python
             branches on the numbers; ``history.note`` and a line above the progress bar
-            say why) or where the tape is slower (tiny nets online). ``True`` insists
+            say why) or where the tape would be slower (tiny graphs at tiny batches run
+            by the program's groups, e.g. the 2-3-2 net in float32 online; float64 nets
+            online stay on the tape, which replays one sample on floats: see
+            :meth:`~nn.compiled.CompiledLossAndGrad.faster_than_eager`). ``True`` insists
             on the tape, ``False`` is eager. Either way: the same history, callbacks
             and parameters (to rounding); ``history.engine`` says which ran.
 
