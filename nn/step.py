@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value
-from autograd._gc import CyclicGcPaused
+from autograd.gc_pause import CyclicGcPaused
 from autograd.ops import FLOAT_MATH
 
 from .losses import Loss, LossSpec, l2_penalty, resolve_loss

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._gc import CyclicGcPaused
+from ..gc_pause import CyclicGcPaused
 from ..context import tracing
 from ..value import Value, as_value
 from .batch import as_number_array

@@ -5,6 +5,9 @@ counting frees them. While tens of thousands of them are allocated, the cyclic
 collector would scan every live object again and again (each scan triggered by
 the allocations themselves): tracing and compiling the course's 1000-100-10 net
 took 0.34 s with it running, 0.21 s paused.
+
+Part of the core (it imports nothing of chainrule), public so that the compiler and
+``nn`` pause the collector with the same context manager.
 """
 
 from __future__ import annotations
