@@ -31,7 +31,8 @@ import pytest
 from browser import missing
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-OPENED = ["01_chain_rule.ipynb", "02_sigmoid_neuron.ipynb"]
+EXPLORED = ["01_chain_rule.ipynb", "02_sigmoid_neuron.ipynb"]  # they step through a pass in the explorer
+OPENED = [*EXPLORED, "10_recurrent.ipynb"]  # 10: folded drawings of an unrolled recurrent net
 TOKEN = "chainrule-test-token"
 STARTUP_SECONDS = 120  # a loaded 2-core machine took 25 s
 OFFLINE_SETTINGS = {  # JupyterLab's own settings: never ask about news, never check for updates
@@ -153,7 +154,8 @@ def lab(tmp_path_factory, browser) -> Iterator[str]:
 def test_an_untrusted_notebook_shows_every_graph_as_a_picture(browser, lab, name):
     expected = expected_pictures(NOTEBOOKS / name)
     assert sum(images for images, _ in expected) >= 4  # the notebook does draw graphs
-    assert sum(len(stills) for _, stills in expected) >= 1  # and steps through one with the explorer
+    if name in EXPLORED:
+        assert sum(len(stills) for _, stills in expected) >= 1  # and steps through one with the explorer
     with browser.watched(lambda url: url.startswith(f"{lab}/"), width=1300, height=900) as page:
         # A workspace of its own: JupyterLab would otherwise reopen the notebooks of earlier tests.
         page.goto(f"{lab}/lab/workspaces/{Path(name).stem}/tree/{name}?reset&token={TOKEN}")
