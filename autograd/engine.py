@@ -9,6 +9,7 @@ receives from all its uses.
 
 from __future__ import annotations
 
+import threading
 from math import isfinite, isnan
 from typing import Any, NamedTuple, Union
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -171,48 +172,121 @@ def backpropagate(roots: Roots, seeds: Sequence[Any], create_graph: bool = False
         6.0
     """
     roots = _as_roots(roots)
-    grads = _seeded(roots, seeds, create_graph)
+    _refuse_float_pass_while_tracing(create_graph)
+    # In floats with nothing watching the steps (backward()'s case), each node sums its
+    # gradient in its own slot; only one pass at a time can own the slots: a pass that
+    # finds them taken (another thread's, or one started inside a finalizer) takes the
+    # general path, which keeps its sums in a dict of its own.
+    if not create_graph and on_step is None and _FLOAT_PASS.acquire(blocking=False):
+        try:
+            grads = _float_pass(roots, seeds, inputs)
+        finally:
+            _FLOAT_PASS.release()
+    else:
+        grads = _general_pass(roots, seeds, create_graph, on_step, inputs)
+    if not create_graph and on_step is not _check_step and not all(map(isfinite, grads.values())):
+        # A NaN or inf reaches a leaf from wherever it was made: check once, name the op in a rerun.
+        backpropagate(roots, seeds, on_step=_check_step, inputs=inputs)
+    return grads
+
+
+_FLOAT_PASS = threading.Lock()  # held while a pass sums in the nodes' _pass_grad slots
+
+
+def _float_pass(roots: list[Value], seeds: Sequence[Any], inputs: Roots | None) -> dict[Value, float]:
+    """backpropagate() in floats, each node summing its gradient in its ``_pass_grad`` slot.
+
+    A slot instead of the general path's dict: on micrograd's demo graph 14.6 ms instead
+    of 20.8 ms a backward pass (an attribute add instead of dict.get() and a store, for
+    each of 65,000 dot operands). Every node starts at -0.0, the float that adds
+    nothing (0.0 + -0.0 would give 0.0), so the sums are the general path's to the bit.
+    """
+    order = topological_order(roots)  # the leaves too: they receive a gradient (but send none)
+    wanted = None if inputs is None else _depending_on(order, _as_roots(inputs))  # else: all
+    for node in order:
+        node._pass_grad = -0.0
+    for root, seed in zip(roots, seeds):
+        root._pass_grad += seed
+    clock = data_clock()
+    for node in reversed(order):
+        op = node._op
+        if op is None or (wanted is not None and node not in wanted):
+            continue  # a leaf sends nothing; nor does a node no input reaches
+        if node._version != clock:  # some .data was assigned since this node was made: was a parent's?
+            _refuse_if_stale(node)
+        upstream = node._pass_grad
+        if op.bilinear is not None:
+            _send_bilinear(op.bilinear, node, upstream)
+        elif op.arity is not None:
+            # Unrolled, without tuples of parents or zip(): 0.52 s instead of 0.84 s on a
+            # 100,000-link tanh chain (measured with the dict this path used before).
+            x, y = node._x, node._y
+            data: Sequence[float] = (x._data,) if y is None else (x._data, y._data)
+            try:  # _float_local_grads() inlined: one frame less for the commonest nodes
+                local = op.local_grads(FLOAT_MATH, data, node._data, node._arg)
+            except (ArithmeticError, ValueError) as error:
+                raise local_grad_error(op, data, node._arg, error) from None
+            x._pass_grad += upstream * local[0]
+            if y is not None:  # after x's update: x * x sums both uses
+                y._pass_grad += upstream * local[1]
+        else:
+            parents, data = _parents_and_data(node)
+            for parent, local_grad in zip(parents, _float_local_grads(op, node, data)):
+                parent._pass_grad += upstream * local_grad
+    return {node: node._pass_grad for node in order
+            if wanted is None or node in wanted or node in roots}
+
+
+def _send_bilinear(split: Bilinear, node: Value, upstream: float) -> None:
+    """The float pass's sends for a node whose op the table declares bilinear (dot).
+
+    The declaration says the node is ``sum_i w_i x_i (+ b)``: d/dw_i = x_i, d/dx_i = w_i,
+    d/db = 1. So each operand's local gradient is its partner's float, read in place,
+    and the parents receive them in operand order, as the general path sends them.
+    Two loops, not one over ((weights, inputs), (inputs, weights)): Python 3.11
+    specializes an attribute access for one class, and one loop would see Parameters
+    (weights) and Values (inputs) at the same `+=`: 18.5 ms instead of 15.0 ms a
+    backward pass of micrograd's demo graph (measured). Rejected: zip(operands,
+    map(attrgetter("_data"), partners)) and a loop over indices (slower, or the same
+    and harder to read).
+    """
+    weights, inputs, bias = split(node._x, node._arg)
+    for weight, x in zip(weights, inputs):
+        weight._pass_grad += upstream * x._data
+    for x, weight in zip(inputs, weights):
+        x._pass_grad += upstream * weight._data
+    if bias is not None:
+        bias._pass_grad += upstream * 1.0  # d/db = 1, as the general path sends it
+
+
+def _float_local_grads(op: Op, node: Value, data: Sequence[float]) -> Sequence[float]:
+    """The op table's local gradients of ``node`` in floats; an error names the op."""
+    try:
+        return op.local_grads(FLOAT_MATH, data, node._data, node._arg)
+    except (ArithmeticError, ValueError) as error:
+        raise local_grad_error(op, data, node._arg, error) from None
+
+
+def _general_pass(roots: list[Value], seeds: Sequence[Any], create_graph: bool,
+                  on_step: OnStep | None, inputs: Roots | None) -> dict[Value, Any]:
+    """backpropagate() with its sums in a dict: Values with ``create_graph``, each step watched."""
+    grads = _seeded(roots, seeds)
     order = topological_order(roots, leaves=False)  # a leaf receives a gradient but sends none
     wanted = None if inputs is None else _depending_on(order, _as_roots(inputs))  # else: all
-    plain_floats = not create_graph and on_step is None
     clock = data_clock()
     for node in reversed(order):
         if wanted is not None and node not in wanted:
             continue
-        if node._version != clock:  # some .data was assigned since this node was made: was a parent's?
+        if node._version != clock:
             _refuse_if_stale(node)
         op = node._op
         assert op is not None  # the order holds op nodes only
         upstream = grads[node]
-        if plain_floats and op.arity is not None:
-            # backward()'s common case unrolled, without tuples of parents or zip(): 21 ms instead
-            # of 23 ms on micrograd's demo graph, 0.52 s instead of 0.84 s on a 100,000-link tanh chain.
-            x, y = node._x, node._y
-            data: Sequence[float] = (x._data,) if y is None else (x._data, y._data)
-            try:
-                local = op.local_grads(FLOAT_MATH, data, node._data, node._arg)
-            except (ArithmeticError, ValueError) as error:
-                raise local_grad_error(op, data, node._arg, error) from None
-            # A parent's first contribution is added to -0.0, the float that adds nothing
-            # (0.0 + -0.0 would give 0.0), so the sums are the general path's to the bit.
-            # Rejected: get(), `is None` and a store: 1% more instructions on the demo step
-            # (322 M vs 319 M), 3% more a link of a y + c chain (9,550 vs 9,280; valgrind).
-            if wanted is None or x in wanted:
-                grads[x] = grads.get(x, -0.0) + upstream * local[0]
-            if y is not None and (wanted is None or y in wanted):  # after x's update: x * x sums both uses
-                grads[y] = grads.get(y, -0.0) + upstream * local[1]
-            continue
-        if plain_floats and op.bilinear is not None:
-            _send_bilinear(op.bilinear, node, upstream, grads, wanted)
-            continue
         parents, data = _parents_and_data(node)
         local = _local_grads(op, node, parents, data, create_graph, wanted)
         _send(upstream, parents, local, grads, wanted)
         if on_step is not None:
             on_step(node, upstream, local, grads)
-    if not create_graph and on_step is not _check_step and not all(map(isfinite, grads.values())):
-        # A NaN or inf reaches a leaf from wherever it was made: check once, name the op in a rerun.
-        backpropagate(roots, seeds, on_step=_check_step, inputs=inputs)
     return grads
 
 
@@ -226,32 +300,6 @@ def _send(upstream: Any, parents: Iterable[Value], local_grads: Iterable[Any],
         contribution = upstream * local_grad
         previous = grads.get(parent)
         grads[parent] = contribution if previous is None else previous + contribution
-
-
-def _send_bilinear(split: Bilinear, node: Value, upstream: float, grads: dict[Value, Any],
-                   wanted: set[Value] | None) -> None:
-    """:func:`_send` for a node whose op the table declares bilinear (dot), in floats.
-
-    The declaration says the node is ``sum_i w_i x_i (+ b)``: d/dw_i = x_i, d/dx_i = w_i,
-    d/db = 1. So each operand's local gradient is its partner's float, read in place,
-    and the parents receive them in operand order, as the general path sends them.
-    On micrograd's demo graph (65,000 dot operands): 10.8 ms for these loops against
-    14.2 ms for the general path's float list, local_grads tuple and zip (measured);
-    ~1,600 instructions an operand, where a bare loop over the operands would take
-    ~1,100 (valgrind). Rejected: zip(operands, map(attrgetter("_data"), partners)),
-    11.8 ms; a loop over indices, the same instructions and harder to read; C-level
-    chains such as grads.update(zip(parents, map(add, map(grads.get, parents, ...)))),
-    18-25 ms.
-    """
-    weights, inputs, bias = split(node._x, node._arg)
-    for receivers, partners in ((weights, inputs), (inputs, weights)):
-        pairs: Iterable[tuple[Value, Value]] = zip(receivers, partners)
-        if wanted is not None:
-            pairs = [(parent, partner) for parent, partner in pairs if parent in wanted]
-        for parent, partner in pairs:
-            grads[parent] = grads.get(parent, -0.0) + upstream * partner._data  # -0.0: see backpropagate
-    if bias is not None and (wanted is None or bias in wanted):
-        grads[bias] = grads.get(bias, -0.0) + upstream * 1.0  # d/db = 1, as the general path sends it
 
 
 def _local_grads(op: Op, node: Value, parents: tuple[Value, ...], data: Sequence[float],
@@ -279,16 +327,19 @@ def _parents_and_data(node: Value) -> tuple[tuple[Value, ...], list[float]]:
     return parents, [parent._data for parent in parents]  # a comprehension: 2x map(attrgetter)
 
 
-def _seeded(roots: list[Value], seeds: Sequence[Any], create_graph: bool) -> dict[Value, Any]:
+def _seeded(roots: list[Value], seeds: Sequence[Any]) -> dict[Value, Any]:
     """Each root's gradient to start from: its seed (summed when a root is given twice)."""
-    if not create_graph and STATE.get().tracing:
-        raise TracingError("backward()/grad() inside a function that autograd.compile is "
-                           "tracing would compute float gradients of the example inputs and "
-                           "freeze them into the tape; use grad(..., create_graph=True)")
     grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
     return grads
+
+
+def _refuse_float_pass_while_tracing(create_graph: bool) -> None:
+    if not create_graph and STATE.get().tracing:
+        raise TracingError("backward()/grad() inside a function that autograd.compile is "
+                           "tracing would compute float gradients of the example inputs and "
+                           "freeze them into the tape; use grad(..., create_graph=True)")
 
 
 def _check_step(node: Value, upstream: float, local: Sequence[float], grads: dict[Value, Any]) -> None:

@@ -82,7 +82,8 @@ class Value:
     # The operands sit in two slots, _x and _y (an n-ary op keeps its tuple in _x),
     # rather than in a tuple per node: one GC-tracked object per node instead of
     # two halves the cyclic collector's work while a big graph is being built.
-    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_arg", "_scope", "_version")
+    # _pass_grad is the engine's: the gradient a backward pass has summed so far (set by it).
+    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_arg", "_scope", "_version", "_pass_grad")
     __array_ufunc__ = None  # NumPy scalars on the left defer to our reflected operators
 
     _data: float
@@ -94,6 +95,7 @@ class Value:
     _arg: Any
     _scope: tuple[str, ...] | None
     _version: int  # the data-write clock when made or last assigned (see the data setter)
+    _pass_grad: float  # unset until a backward pass reaches the node (autograd.engine)
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
