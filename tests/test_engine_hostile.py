@@ -4,13 +4,16 @@ powers at 0, stale graphs, gradcheck as a statement, ties."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import threading
+import weakref
 
 import pytest
 
 import autograd
 from autograd import NonFiniteError, OverflowValueError, Value, no_grad, scope
+from autograd.context import tracing
 
 
 # ---------------------------------------------------------------------------
@@ -59,6 +62,86 @@ def test_one_scope_object_shared_by_interleaved_asyncio_tasks():
         return await asyncio.gather(task("a", a_in, b_in), task("b", b_in, a_in))
 
     assert asyncio.run(main()) == [("a", ("layer",), None, True), ("b", ("layer",), None, True)]
+
+
+def test_a_reused_scope_object_follows_the_state_it_is_entered_under():
+    # Entering a scope object reuses the state it made last time only under the same
+    # outer state: under another one (a different layer, no_grad, nothing) it makes a new one.
+    neuron = scope("neuron 0")
+    seen = []
+    for outer in ("layer 0", "layer 1", "layer 0"):
+        with scope(outer), neuron:
+            seen.append((Value(1.0).scope, autograd.current_scope()))
+    with neuron:
+        seen.append((Value(1.0).scope, autograd.current_scope()))
+    with no_grad(), neuron:
+        x = Value(2.0) * 3
+        seen.append((x.scope, autograd.is_grad_enabled()))
+    with neuron:
+        seen.append((Value(1.0).scope, autograd.is_grad_enabled()))
+    assert seen == [
+        (("layer 0", "neuron 0"), ("layer 0", "neuron 0")),
+        (("layer 1", "neuron 0"), ("layer 1", "neuron 0")),
+        (("layer 0", "neuron 0"), ("layer 0", "neuron 0")),
+        (("neuron 0",), ("neuron 0",)),
+        (("neuron 0",), False),
+        (("neuron 0",), True),
+    ]
+    assert x.is_leaf and autograd.current_scope() is None and autograd.is_grad_enabled()
+
+
+def test_nested_scopes_restore_each_level_when_an_exception_leaves_them():
+    layer, neuron = scope("layer"), scope("neuron")
+    for _ in range(2):  # the second time through, both enter their reused states
+        with pytest.raises(ValueError, match="outer"), layer:
+            with pytest.raises(KeyError), neuron:
+                assert autograd.current_scope() == ("layer", "neuron")
+                raise KeyError("inner")
+            assert autograd.current_scope() == ("layer",)
+            with neuron:
+                raise ValueError("outer")
+        assert autograd.current_scope() is None
+
+
+def test_one_reused_scope_object_under_different_outer_scopes_in_two_threads():
+    shared = scope("neuron")
+    inside, release = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    results: dict[str, object] = {}
+
+    def worker(name: str) -> None:
+        try:
+            seen = []
+            for _ in range(3):  # each pass re-enters the object while the other thread is in it
+                with scope(f"layer {name}"), shared:
+                    inside.wait()
+                    seen.append(Value(1.0).scope)
+                    release.wait()
+                seen.append(autograd.current_scope())
+            results[name] = seen
+        except Exception as error:  # reported below, with the thread's name
+            results[name] = error
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {name: [(f"layer {name}", "neuron"), None] * 3 for name in "ab"}
+
+
+def test_a_scope_entered_while_compiling_keeps_no_recorder_alive():
+    class Recorder:
+        def detached(self, source: Value, leaf: Value) -> None: ...
+
+    shared, recorder = scope("neuron"), Recorder()
+    alive = weakref.ref(recorder)
+    with tracing(recorder), shared:
+        assert autograd.current_scope() == ("neuron",)
+    del recorder
+    gc.collect()
+    assert alive() is None
+    with shared:
+        assert Value(1.0).scope == ("neuron",) and autograd.current_scope() == ("neuron",)
 
 
 def test_a_shared_no_grad_reentered_and_used_as_a_decorator():
