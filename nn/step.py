@@ -158,8 +158,12 @@ class BatchStep:
         An optimizer that updates a Value the model does not use is refused before
         any step: built on another model, it would "train" without changing anything.
         """
-        mine = set(self.parameters)  # Values hash and compare by identity
-        for i, p in enumerate([] if mine.issuperset(optimizer.parameters) else optimizer.parameters):
+        # the usual optimizer, built on the model, holds the model's list: compared in C by
+        # identity without touching a Value (the course net: 0.4 ms, a set of its 101,000
+        # parameters 7 ms); any other list is checked against the set
+        same = optimizer.parameters == self.parameters
+        mine = set() if same else set(self.parameters)  # Values hash and compare by identity
+        for i, p in enumerate([] if same or mine.issuperset(optimizer.parameters) else optimizer.parameters):
             if p not in mine:
                 raise ValueError(f"the optimizer's parameter {i} ({p.label or 'unlabelled'}) is not a "
                                  "parameter of this model: build the optimizer on this model or its "

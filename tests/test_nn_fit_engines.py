@@ -225,3 +225,24 @@ def test_a_callback_sees_the_gradients_and_momentum_of_the_last_batch():
                progress=False, compiled=compiled, callback=look)
     np.testing.assert_allclose(seen[True], seen[False], rtol=0, atol=TOLERANCE)
 
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_graph_built_before_a_fit_is_stale_after_it_on_either_engine(compiled):
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="identity", seed=1)
+    before = model([0.5, -1.0])[0] * 1.0
+    seen = []
+
+    def look(epoch, history):  # inside the fit: the Values written back, older graphs refused
+        with pytest.raises(autograd.StaleGraphError):
+            before.backward()
+        seen.append(values(model))
+
+    nn.fit(model, X4, [0.0, 1.0, 1.0, 0.0], epochs=3, batch_size=None, lr=0.5, progress=False,
+           compiled=compiled, callback=look)
+    assert len(seen) == 3 and not np.array_equal(seen[0], seen[-1])
+    np.testing.assert_array_equal(seen[-1], values(model))  # what fit returned with: the last update
+    with pytest.raises(autograd.StaleGraphError):
+        before.backward()
+    after = model([0.5, -1.0])[0] * 1.0
+    after.backward()  # a graph of the trained Values runs

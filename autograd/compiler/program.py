@@ -78,6 +78,7 @@ class Program:
         self._leaf_start = {kind: place.slot for kind, place in self._leaf_places.items()}
         self._temp_places = [Place(BATCHED, 0)] * len(tape)  # set as groups are laid out
         self._operand_slots: dict[int, tuple[int, ...]] = {}  # per instruction, until its group is made
+        self._leaf_operands: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {}  # until placed
         self._next_slot = {BATCHED: self.n_inputs, SHARED: self.const_start + len(tape.constants)}
         self.groups: list[Group] = []
         for level, instructions in self._levels():
@@ -101,17 +102,19 @@ class Program:
         space, start = self._leaf_places[ref.kind]
         return space, start + ref.number
 
-    def _places(self, operands: tuple[Ref, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    def _places(self, ins: Instruction) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The spaces and slots of an instruction's operands.
 
         Operands that are all leaves (a layer's dot: 1,000 weights, 1,000 inputs) are
         placed by maps in C, not a Python call each: for the course's 1000-100-10 net,
-        202,000 calls of _where took 55-65 ms of the layout, the maps 8 ms.
+        202,000 calls of _where took 55-65 ms of the layout, the maps 8 ms. Their kinds
+        and numbers come unzipped from :meth:`_levels` (unzipping again: 8 ms more).
         """
-        kinds, numbers = zip(*operands)
-        if TEMP in kinds:
-            spaces, slots = zip(*map(self._where, operands))
+        columns = self._leaf_operands.pop(ins.target, None)
+        if columns is None:  # some operand is a temporary
+            spaces, slots = zip(*map(self._where, ins.operands))
             return spaces, slots
+        kinds, numbers = columns
         return (tuple(map(self._leaf_space.__getitem__, kinds)),
                 tuple(map(add, map(self._leaf_start.__getitem__, kinds), numbers)))
 
@@ -124,6 +127,8 @@ class Program:
             deepest = 0
             if TEMP in kinds:  # leaves are level 0: a layer's 2,000 leaf operands are not read one by one
                 deepest = max(level[n] for k, n in zip(kinds, numbers) if k == TEMP)
+            else:  # kept for _places
+                self._leaf_operands[ins.target] = (kinds, numbers)
             level[ins.target] = deepest + 1
             by_level.setdefault(deepest + 1, []).append(ins)
         return sorted(by_level.items())
@@ -132,7 +137,7 @@ class Program:
         """One level's instructions by the group they can share (and the space of its results)."""
         buckets: Buckets = {}
         for ins in instructions:
-            spaces, slots = self._places(ins.operands)
+            spaces, slots = self._places(ins)
             self._operand_slots[ins.target] = slots
             key = self._key(ins, spaces)
             space = BATCHED if BATCHED in spaces else SHARED
