@@ -331,6 +331,105 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
+class Report:
+    """The table's rows and the targets' verdicts, filled part by part; runs the workers in turns."""
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+        self.rows: list[tuple[str, str, str, str, str]] = []
+        self.verdicts: list[str] = []
+
+    def check(self, label: str, ok: bool) -> str:
+        """Record whether a target is met; the table's cell for it."""
+        self.verdicts.append(f"{'met    ' if ok else 'NOT met'}  {label}")
+        return "yes" if ok else "NO"
+
+    def alternate(self, tasks: list[tuple[str, ...]], key: str) -> list[dict[str, Any]]:
+        """Run the workers in turn, ``rounds`` times, and keep each one's best run (smallest ``key``).
+
+        Taking turns spreads whatever else the machine is doing over every engine."""
+        runs: list[list[dict[str, Any]]] = [[] for _ in tasks]
+        for _ in range(self.rounds):
+            for i, task in enumerate(tasks):
+                runs[i].append(run_worker(Path(__file__), *task))
+        return [min(r, key=lambda run: run[key]) for r in runs]
+
+
+def report_moons(report: Report, repeats: str, have_torch: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """1. micrograd's demo against PyTorch, both precisions; the compiled runs and PyTorch's (float64)."""
+    moons, torch_moons = {}, {}
+    for d in ("float32", "float64"):
+        tasks = [("moons-chainrule", d, repeats)] + ([("moons-torch", d, repeats)] if have_torch else [])
+        found = report.alternate(tasks, "steps")
+        moons[d] = found[0]
+        if have_torch:
+            torch_moons[d] = found[1]
+            ratio = moons[d]["steps"] / torch_moons[d]["steps"]
+            report.rows.append((f"moons: 100 SGD steps ({d})", ms(moons[d]["steps"]),
+                                ms(torch_moons[d]["steps"]), f"{ratio:.2f}x",
+                                report.check(f"moons {d}: 100 compiled steps <= 0.3x PyTorch ({ratio:.2f}x)",
+                                             ratio <= 0.3)))
+    compile_ms = min(moons["float64"]["trace_compile"], moons["float32"]["trace_compile"])
+    report.rows.append(("moons: trace + compile", ms(compile_ms), "", "",
+                        report.check(f"moons: trace + compile < 50 ms ({compile_ms * 1e3:.1f} ms)",
+                                     compile_ms < 0.05)))
+    return moons["float64"], torch_moons.get("float64", {})
+
+
+def report_micrograd(report: Report, micrograd_steps: int, whole: float) -> None:
+    """The whole compiled demo run against micrograd's steps, extrapolated to 100."""
+    with tempfile.TemporaryDirectory() as folder:  # floats: micrograd's worker imports no NumPy
+        data = Path(folder) / "moons.json"
+        write_moons(data)
+        micro = run_worker(Path(__file__), "moons-micrograd", str(micrograd_steps), str(data))
+    micro_run = sum(micro["seconds"]) / len(micro["seconds"]) * MOONS_STEPS
+    speedup = micro_run / whole
+    verdict = report.check(f"moons: whole compiled run >= 5,000x faster than micrograd ({speedup:,.0f}x)",
+                           speedup >= 5000)
+    report.rows.append(("moons: whole run vs micrograd (extrapolated)", ms(whole),
+                        f"{micro_run:.0f} s (micrograd)", f"{speedup:,.0f}x faster", verdict))
+
+
+def report_digits(report: Report, repeats: str, have_torch: bool) -> dict[str, Any]:
+    """2. One full-batch step on the digits against PyTorch, both precisions; the float64 run."""
+    digits = {}
+    for d in ("float32", "float64"):
+        tasks = [("digits-chainrule", d, repeats)] + ([("digits-torch", d, repeats)] if have_torch else [])
+        found = report.alternate(tasks, "step")
+        digits[d] = found[0]
+        if have_torch:
+            ratio = digits[d]["step"] / found[1]["step"]
+            verdict = report.check(f"digits {d}: one step <= 1.5x PyTorch ({ratio:.2f}x)", ratio <= 1.5)
+            report.rows.append((f"digits: one full-batch step ({d})", ms(digits[d]["step"]),
+                                ms(found[1]["step"]), f"{ratio:.2f}x", verdict))
+    report.rows.append(("digits: trace + compile", ms(digits["float64"]["trace_compile"]), "", "", ""))
+    return digits["float64"]
+
+
+def report_course(report: Report, steps: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """3. The course's NumPy example: the compiled tape against the course's loop; both runs."""
+    course, loop = report.alternate([("course-chainrule", steps), ("course-numpy", steps)], "seconds")
+    ratio = course["seconds"] / loop["seconds"]
+    agree = abs(course["final_loss"] - loop["final_loss"]) <= 1e-9 * max(1.0, abs(loop["final_loss"]))
+    report.rows.append((f"course NumPy example: {steps} steps", ms(course["seconds"]),
+                        f"{ms(loop['seconds'])} (NumPy loop)", f"{ratio:.2f}x",
+                        "same loss" if agree else "LOSS DIFFERS"))
+    report.rows.append(("course NumPy example: trace + compile", ms(course["trace_compile"]), "", "",
+                        f"{course['instructions']} instructions"))
+    return course, loop
+
+
+def report_online(report: Report, repeats: str) -> None:
+    """4. Online training, one sample per step, where NumPy has nothing to vectorise."""
+    online, eager = report.alternate([("online-chainrule", repeats), ("online-eager", repeats)], "seconds")
+    ratio = online["seconds"] / eager["seconds"]
+    same = abs(online["final_loss"] - eager["final_loss"]) <= 1e-9
+    report.rows.append((f"online 2-3-2: {4 * ONLINE_EPOCHS} one-sample steps", ms(online["seconds"]),
+                        f"{ms(eager['seconds'])} (eager)", f"{ratio:.2f}x",
+                        report.check("online: a one-sample compiled step no slower than eager", ratio <= 1.0)
+                        + ("" if same else ", LOSS DIFFERS")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, micrograd skipped")
@@ -343,108 +442,31 @@ def main() -> None:
         worker(rest[1], rest[2:])
         return
     repeats = "3" if options.quick else "7"
-    rounds = 1 if options.quick else options.rounds
-    here = Path(__file__)
+    report = Report(1 if options.quick else options.rounds)
     have_torch = module_available("torch")
-    rows: list[tuple[str, str, str, str, str]] = []
-    verdicts: list[str] = []
-
-    def check(label: str, ok: bool) -> str:
-        verdicts.append(f"{'met    ' if ok else 'NOT met'}  {label}")
-        return "yes" if ok else "NO"
-
     print(f"machine:  {machine()}\nversions: {versions()}\nthreads:  1 (NumPy and PyTorch)\n", flush=True)
-
-    def best(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
-        return min(runs, key=lambda run: run[key])
-
-    def alternate(tasks: list[tuple[str, ...]], key: str) -> list[dict[str, Any]]:
-        """Run the workers in turn, ``rounds`` times, and keep each one's best run.
-
-        Taking turns spreads whatever else the machine is doing over every engine."""
-        runs: list[list[dict[str, Any]]] = [[] for _ in tasks]
-        for _ in range(rounds):
-            for i, task in enumerate(tasks):
-                runs[i].append(run_worker(here, *task))
-        return [best(r, key) for r in runs]
-
-    # 1. micrograd's demo
-    moons, torch_moons = {}, {}
-    for d in ("float32", "float64"):
-        tasks = [("moons-chainrule", d, repeats)] + ([("moons-torch", d, repeats)] if have_torch else [])
-        found = alternate(tasks, "steps")
-        moons[d] = found[0]
-        if have_torch:
-            torch_moons[d] = found[1]
-            ratio = moons[d]["steps"] / torch_moons[d]["steps"]
-            rows.append((f"moons: 100 SGD steps ({d})", ms(moons[d]["steps"]), ms(torch_moons[d]["steps"]),
-                         f"{ratio:.2f}x", check(f"moons {d}: 100 compiled steps <= 0.3x PyTorch "
-                                                f"({ratio:.2f}x)", ratio <= 0.3)))
-    compile_ms = min(moons["float64"]["trace_compile"], moons["float32"]["trace_compile"])
-    rows.append(("moons: trace + compile", ms(compile_ms), "", "",
-                 check(f"moons: trace + compile < 50 ms ({compile_ms * 1e3:.1f} ms)", compile_ms < 0.05)))
+    moons, torch_moons = report_moons(report, repeats, have_torch)
     if not options.quick and module_available("micrograd"):
-        with tempfile.TemporaryDirectory() as folder:  # floats: micrograd's worker imports no NumPy
-            data = Path(folder) / "moons.json"
-            write_moons(data)
-            micro = run_worker(here, "moons-micrograd", str(options.micrograd_steps), str(data))
-        micro_run = sum(micro["seconds"]) / len(micro["seconds"]) * MOONS_STEPS
-        whole = moons["float64"]["whole_run"]
-        speedup = micro_run / whole
-        rows.append(("moons: whole run vs micrograd (extrapolated)", ms(whole),
-                     f"{micro_run:.0f} s (micrograd)",
-                     f"{speedup:,.0f}x faster", check(f"moons: whole compiled run >= 5,000x faster than "
-                                                      f"micrograd ({speedup:,.0f}x)", speedup >= 5000)))
-
-    # 2. digits
-    digits = {}
-    for d in ("float32", "float64"):
-        tasks = [("digits-chainrule", d, repeats)] + ([("digits-torch", d, repeats)] if have_torch else [])
-        found = alternate(tasks, "step")
-        digits[d] = found[0]
-        if have_torch:
-            ratio = digits[d]["step"] / found[1]["step"]
-            rows.append((f"digits: one full-batch step ({d})", ms(digits[d]["step"]), ms(found[1]["step"]),
-                         f"{ratio:.2f}x",
-                         check(f"digits {d}: one step <= 1.5x PyTorch ({ratio:.2f}x)", ratio <= 1.5)))
-    rows.append(("digits: trace + compile", ms(digits["float64"]["trace_compile"]), "", "", ""))
-
-    # 3. the course's NumPy example
-    steps = "400" if options.quick else str(COURSE_STEPS)
-    course, loop = alternate([("course-chainrule", steps), ("course-numpy", steps)], "seconds")
-    ratio = course["seconds"] / loop["seconds"]
-    agree = abs(course["final_loss"] - loop["final_loss"]) <= 1e-9 * max(1.0, abs(loop["final_loss"]))
-    rows.append((f"course NumPy example: {steps} steps", ms(course["seconds"]),
-                 f"{ms(loop['seconds'])} (NumPy loop)", f"{ratio:.2f}x",
-                 "same loss" if agree else "LOSS DIFFERS"))
-    rows.append(("course NumPy example: trace + compile", ms(course["trace_compile"]), "", "",
-                 f"{course['instructions']} instructions"))
-
-    # 4. online training: one sample per step, where NumPy has nothing to vectorise
-    online, eager = alternate([("online-chainrule", repeats), ("online-eager", repeats)], "seconds")
-    ratio = online["seconds"] / eager["seconds"]
-    same = abs(online["final_loss"] - eager["final_loss"]) <= 1e-9
-    rows.append((f"online 2-3-2: {4 * ONLINE_EPOCHS} one-sample steps", ms(online["seconds"]),
-                 f"{ms(eager['seconds'])} (eager)", f"{ratio:.2f}x",
-                 check("online: a one-sample compiled step no slower than eager", ratio <= 1.0)
-                 + ("" if same else ", LOSS DIFFERS")))
-
-    table = markdown_table(rows)
+        report_micrograd(report, options.micrograd_steps, moons["whole_run"])
+    digits = report_digits(report, repeats, have_torch)
+    course, loop = report_course(report, "400" if options.quick else str(COURSE_STEPS))
+    report_online(report, repeats)
+    table = markdown_table(report.rows)
     print(table + "\n")
-    print(f"moons: trained accuracy {moons['float64']['accuracy']:.2f} (compiled, float64)"
-          + (f", {torch_moons['float64']['accuracy']:.2f} (PyTorch)" if have_torch else "")
-          + f"; {moons['float64']['instructions']} instructions in {moons['float64']['groups']} steps")
-    print(f"digits: {digits['float64']['instructions']} instructions in {digits['float64']['groups']} steps; "
-          f"loss {digits['float64']['first_loss']:.3f} -> {digits['float64']['loss_after']:.3f}")
+    print(f"moons: trained accuracy {moons['accuracy']:.2f} (compiled, float64)"
+          + (f", {torch_moons['accuracy']:.2f} (PyTorch)" if have_torch else "")
+          + f"; {moons['instructions']} instructions in {moons['groups']} steps")
+    print(f"digits: {digits['instructions']} instructions in {digits['groups']} steps; "
+          f"loss {digits['first_loss']:.3f} -> {digits['loss_after']:.3f}")
     print(f"course: final loss {course['final_loss']:.6g} (compiled) vs "
           f"{loop['final_loss']:.6g} (NumPy loop)")
     print()
-    print("\n".join(verdicts))
+    print("\n".join(report.verdicts))
     if options.update_docs:
         write_between_markers(DOCS_START, DOCS_END, f"Measured {time.strftime('%Y-%m-%d')} by `python "
                               f"benchmarks/bench_compile.py --update-docs` ({machine()}; {versions()}; one "
-                              f"thread; best of {rounds} alternating rounds; load average {load_average()})."
-                              f"\n\n{table}")
+                              f"thread; best of {report.rounds} alternating rounds; load average "
+                              f"{load_average()}).\n\n{table}")
 
 
 DOCS_START = ("<!-- compile benchmark table: regenerate with `python benchmarks/bench_compile.py "

@@ -111,72 +111,91 @@ def demo_chainrule(mode: str, data_path: str) -> dict[str, Any]:
             "engine": history.engine, "imports": imports}
 
 
-def breakdown_chainrule(steps: int, data_path: str) -> dict[str, Any]:
-    """Time the phases of a demo step, with and without the cyclic GC, and profile a few steps."""
-    import cProfile
-    import io
-    import pstats
-
+def demo_step_parts(data_path: str) -> tuple[Any, list[Any], Any]:
+    """The demo's step as the breakdown times it: ``build()`` (the forward graph of the whole batch's
+    loss), the parameters, and an SGD optimizer over them."""
     import autograd
     import nn
-    from autograd.engine import backpropagate, topological_order
 
     rows, y = read_moons(data_path)
     labels = [[t] for t in y]
     model = demo_model()
-    parameters, weights = model.parameters(), model.weights()
-    optimizer = nn.SGD(model, lr=0.1)
+    weights = model.weights()
 
     def build() -> Any:
         losses = [nn.hinge(model(r), t) for r, t in zip(rows, labels)]
         return autograd.sum(losses) * (1.0 / len(losses)) + nn.l2_penalty(weights, L2)
 
-    def measure(collect: bool) -> dict[str, float]:
-        phases = {"forward": 0.0, "topological_order": 0.0, "backward_loop": 0.0, "update": 0.0,
-                  "release": 0.0}
-        was = gc.isenabled()
-        (gc.enable if collect else gc.disable)()
-        try:
-            for _ in range(steps):
-                t0 = time.process_time()
-                total = build()
-                t1 = time.process_time()
-                order = topological_order(total)
-                t2 = time.process_time()
-                grads = backpropagate(total, [1.0])
-                t3 = time.process_time()
-                for p in parameters:
-                    p.grad = grads.get(p, 0.0)
-                optimizer.step()
-                t4 = time.process_time()
-                nodes = len(order)
-                del total, order, grads
-                t5 = time.process_time()
-                phases["forward"] += t1 - t0
-                phases["topological_order"] += t2 - t1
-                # backpropagate sorts the graph itself: its loop alone is the rest.
-                phases["backward_loop"] += (t3 - t2) - (t2 - t1)
-                phases["update"] += t4 - t3
-                phases["release"] += t5 - t4
-        finally:
-            (gc.enable if was else gc.disable)()
-        result = {name: seconds / steps for name, seconds in phases.items()}
-        result["step"] = sum(phases.values()) / steps  # the sort is timed once, inside the backward pass
-        result["nodes"] = nodes
-        return result
+    return build, model.parameters(), nn.SGD(model, lr=0.1)
 
-    with_gc = measure(collect=True)
-    without_gc = measure(collect=False)
-    edges = sum(len(autograd.value.parents_of(n)) for n in topological_order(build()))
+
+def time_phases(build: Any, parameters: list[Any], optimizer: Any, steps: int,
+                collect: bool) -> dict[str, float]:
+    """CPU seconds of each phase of a demo step (mean of ``steps``), the cyclic GC on or off."""
+    from autograd.engine import backpropagate, topological_order
+
+    phases = {"forward": 0.0, "topological_order": 0.0, "backward_loop": 0.0, "update": 0.0, "release": 0.0}
+    was = gc.isenabled()
+    (gc.enable if collect else gc.disable)()
+    try:
+        for _ in range(steps):
+            t0 = time.process_time()
+            total = build()
+            t1 = time.process_time()
+            order = topological_order(total)
+            t2 = time.process_time()
+            grads = backpropagate(total, [1.0])
+            t3 = time.process_time()
+            for p in parameters:
+                p.grad = grads.get(p, 0.0)
+            optimizer.step()
+            t4 = time.process_time()
+            nodes = len(order)
+            del total, order, grads
+            t5 = time.process_time()
+            phases["forward"] += t1 - t0
+            phases["topological_order"] += t2 - t1
+            # backpropagate sorts the graph itself: its loop alone is the rest.
+            phases["backward_loop"] += (t3 - t2) - (t2 - t1)
+            phases["update"] += t4 - t3
+            phases["release"] += t5 - t4
+    finally:
+        (gc.enable if was else gc.disable)()
+    result = {name: seconds / steps for name, seconds in phases.items()}
+    result["step"] = sum(phases.values()) / steps  # the sort is timed once, inside the backward pass
+    result["nodes"] = nodes
+    return result
+
+
+def profile_steps(build: Any, parameters: list[Any], steps: int = 3) -> str:
+    """The top functions, by own time, of a cProfile run of ``steps`` demo steps (forward + grad)."""
+    import cProfile
+    import io
+    import pstats
+
+    import autograd
+
     profiler = cProfile.Profile()
     profiler.enable()
-    for _ in range(3):
-        total = build()
-        autograd.grad(total, parameters)
+    for _ in range(steps):
+        autograd.grad(build(), parameters)
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
-    return {"gc_on": with_gc, "gc_off": without_gc, "edges": edges, "profile": text.getvalue()}
+    return text.getvalue()
+
+
+def breakdown_chainrule(steps: int, data_path: str) -> dict[str, Any]:
+    """Time the phases of a demo step, with and without the cyclic GC, and profile a few steps."""
+    import autograd
+    from autograd.engine import topological_order
+
+    build, parameters, optimizer = demo_step_parts(data_path)
+    with_gc = time_phases(build, parameters, optimizer, steps, collect=True)
+    without_gc = time_phases(build, parameters, optimizer, steps, collect=False)
+    edges = sum(len(autograd.value.parents_of(n)) for n in topological_order(build()))
+    profile = profile_steps(build, parameters)
+    return {"gc_on": with_gc, "gc_off": without_gc, "edges": edges, "profile": profile}
 
 
 def digits_chainrule(epochs: int, compiled: bool) -> dict[str, Any]:
