@@ -26,6 +26,7 @@ unrolls another graph). ``fit(compiled="auto")`` trains those eagerly instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -298,6 +299,12 @@ class _FitArrays:
         # bounding the update by norms (true of SGD only: a rule may divide or exponentiate).
         self.live = ([self.values] if self.subset is None else []) + self.state
         self.copies = [np.empty_like(array) for array in self.live]
+        # Bounds on |value| and each state's |entry|, carried from update to update by the
+        # rule's own change_bound: while they stay under SAFE_BOUND no update can overflow,
+        # and the copies are not needed. Course net, in place: the copy 68 us a step, the
+        # gradient's norm that replaces it 21 us (1.13 ms -> 1.08 ms). None: measure again.
+        self.bounds: tuple[float, list[float]] | None = None
+        self.bounded = True  # False once the rule says it has no bound (Adam): copy always
 
     def train_batch(self, picked: NDArray[np.intp] | None) -> tuple[float, FloatArray, FloatArray]:
         """One batch (rows ``picked``, or all): forward, backward, update; the loss, the outputs and
@@ -322,12 +329,16 @@ class _FitArrays:
         values = self.values if subset is None else self.values[subset]  # a gather is a copy
         if subset is not None:
             grads = grads[subset]
-        for array, copy in zip(self.live, self.copies):
+        self.bounds = self._next_bounds(values, grads)
+        copied = self.bounds is None
+        for array, copy in zip(self.live if copied else [], self.copies):
             np.copyto(copy, array)
         try:
             with np.errstate(over="raise", invalid="raise"):
                 new_values, new_state = optimizer.step_arrays(NUMPY_MATH, values, grads, self.state)
         except FloatingPointError:
+            if not copied:  # cannot happen: the rule's bounds prove this update finite
+                raise
             for array, copy in zip(self.live, self.copies):
                 np.copyto(array, copy)
             raise self._divergence(grads) from None
@@ -337,6 +348,21 @@ class _FitArrays:
         if subset is not None:
             self.values[subset] = values
         optimizer.steps += 1
+
+    def _next_bounds(self, values: FloatArray, grads: FloatArray) -> tuple[float, list[float]] | None:
+        """The bounds after this update if they prove it cannot overflow, else None (take the copies)."""
+        if not self.bounded:
+            return None
+        with np.errstate(over="ignore"):  # an infinite norm only means no bound: the copies are taken
+            if self.bounds is None:  # the arrays' own norms (each bounds every |entry|)
+                self.bounds = _norm(values), [_norm(array) for array in self.state]
+            grad_bound = _norm(grads)
+        found = self.optimizer.change_bound(self.optimizer.current_lr(), grad_bound, *self.bounds)
+        if found is None:
+            self.bounded = False
+            return None
+        value_bound, state_bounds = found
+        return found if max([value_bound, *state_bounds]) < SAFE_BOUND else None
 
     def _divergence(self, grads: FloatArray) -> FloatingPointError:
         """The optimizer's error naming the first parameter the update would make non-finite."""
@@ -364,3 +390,13 @@ class _FitArrays:
         """:meth:`write_back`, and the tape reads the parameter Values again."""
         self.write_back()
         self.compiled.release_parameters(write_back=False)
+
+
+# Bounds below this leave every update's arithmetic 1e8 times short of the largest float.
+SAFE_BOUND = 1e300
+
+
+def _norm(array: FloatArray) -> float:
+    """At least every |entry|: the L2 norm (one BLAS pass), plus what squares below the smallest
+    normal float lose; inf if the sum of squares overflows."""
+    return math.sqrt(float(np.dot(array, array))) + 1e-140

@@ -115,6 +115,24 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    def change_bound(self, lr: float, grad_bound: float, value_bound: float,
+                     state_bounds: Sequence[float]) -> tuple[float, list[float]] | None:
+        """Bounds on ``|value|`` and on each state's ``|entry|`` after one update by :meth:`rule`, or None.
+
+        Given ``|grad| <= grad_bound``, ``|value| <= value_bound`` and each state's
+        entries within its bound before the update, every number the rule computes
+        (with weight decay) stays within the bounds returned. The compiled training of
+        :func:`nn.fit` uses them to skip the copy that undoes an update that overflows:
+        while they stay far below the largest float, no update can. None (this
+        default): the rule has no such bound (Adam divides), the copy is always taken.
+
+        Example:
+            >>> from autograd import Parameter
+            >>> SGD([Parameter(1.0)], momentum=0.5).change_bound(0.1, 2.0, 1.0, [0.5]) is None
+            False
+        """
+        return None
+
     def step(self) -> None:
         """Update every parameter from its ``.grad``, all at once (none if any result is not finite).
 
@@ -233,6 +251,23 @@ class SGD(Optimizer):
         delta -= lr * grad
         value += delta
         return value, delta
+
+    def change_bound(self, lr: float, grad_bound: float, value_bound: float,
+                     state_bounds: Sequence[float]) -> tuple[float, list[float]]:
+        """:meth:`Optimizer.change_bound` of SGD's rule, by the triangle inequality:
+        ``|g + lambda w| <= G + lambda V``, ``|delta| <= momentum D + lr |g + lambda w|``,
+        ``|w + delta| <= V + |delta|``.
+
+        Example:
+            >>> from autograd import Parameter
+            >>> SGD([Parameter(1.0)], momentum=0.5).change_bound(0.1, 2.0, 1.0, [0.5])
+            (1.45, [0.45])
+        """
+        grad = grad_bound + self.weight_decay * value_bound
+        if not self.momentum:
+            return value_bound + lr * grad, []
+        delta = self.momentum * state_bounds[0] + lr * grad
+        return value_bound + delta, [delta]
 
     def __repr__(self) -> str:
         return (f"SGD(lr={self.lr!r}, momentum={self.momentum:g}, weight_decay={self.weight_decay:g}, "

@@ -246,3 +246,19 @@ def test_a_graph_built_before_a_fit_is_stale_after_it_on_either_engine(compiled)
         before.backward()
     after = model([0.5, -1.0])[0] * 1.0
     after.backward()  # a graph of the trained Values runs
+
+
+def test_the_undo_copy_is_skipped_while_sgds_bounds_hold_and_taken_for_adam():
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="identity", seed=1)
+    rows, targets = nn.check_data(model, X4, [0.0, 1.0, 1.0, 0.0], nn.resolve_loss("mse"))
+    for optimizer, bounded in ((nn.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.01), True),
+                               (nn.Adam(model, lr=0.01), False)):
+        step = CompiledLossAndGrad(model, "mse")
+        with step.training(rows, targets, optimizer):
+            for _ in range(3):
+                step.train_epoch([0, 1, 2, 3], 4)
+            fit = step._fit
+            assert fit.bounded is bounded and (fit.bounds is not None) is bounded
+            if bounded:  # the carried bounds hold what the arrays hold
+                value_bound, (delta_bound,) = fit.bounds
+                assert np.abs(fit.values).max() <= value_bound and np.abs(fit.state[0]).max() <= delta_bound

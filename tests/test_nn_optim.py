@@ -5,6 +5,8 @@ import random
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Parameter, Value
@@ -197,3 +199,35 @@ def test_a_schedule_that_returns_a_bad_rate_is_named():
     opt.step()
     with pytest.raises(ValueError, match="learning rate at step 1 must be a positive"):
         opt.step()
+
+
+_FINITE = dict(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.floats(-1e6, 1e6, **_FINITE), min_size=1, max_size=6),
+       grad_scale=st.floats(0.0, 1e6, **_FINITE), lr=st.floats(1e-6, 10.0, **_FINITE),
+       momentum=st.sampled_from([0.0, 0.5, 0.9]), decay=st.sampled_from([0.0, 0.01, 1.0]),
+       steps=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_sgd_change_bound_bounds_every_value_and_delta_over_several_updates(values, grad_scale, lr, momentum,
+                                                                           decay, steps, seed):
+    import numpy as np
+
+    from autograd.compiler import NUMPY_MATH
+
+    rng = np.random.default_rng(seed)
+    opt = nn.SGD(params(*values), lr=lr, momentum=momentum, weight_decay=decay)
+    array = np.array(values)
+    state = [np.zeros_like(array)] if momentum else []
+    bounds = (float(np.abs(array).max()), [0.0] * len(state))
+    for _ in range(steps):
+        grads = rng.uniform(-grad_scale, grad_scale, array.size)
+        bounds = opt.change_bound(lr, float(np.abs(grads).max()), *bounds)
+        array, state = opt.step_arrays(NUMPY_MATH, array, grads, state)
+        assert np.abs(array).max() <= bounds[0] * (1 + 1e-12)
+        for entries, bound in zip(state, bounds[1]):
+            assert np.abs(entries).max() <= bound * (1 + 1e-12)
+
+
+def test_adam_declares_no_change_bound():
+    assert nn.Adam(params(1.0)).change_bound(0.1, 1.0, 1.0, [0.0, 0.0]) is None
