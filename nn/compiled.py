@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import autograd
-from autograd import Value
+from autograd import Parameter, Value
 from autograd.compiler import NUMPY_MATH, CompiledFunction
 from autograd.compiler.numpy_math import FloatArray
 
@@ -133,8 +133,8 @@ class CompiledLossAndGrad(BatchStep):
     engine = "compiled"
 
     def __init__(self, model: Module, loss: LossSpec, l2: float = 0.0, reduction: str = "mean",
-                 dtype: str = "float64") -> None:
-        super().__init__(model, loss, l2, reduction)
+                 dtype: str = "float64", *, parameters: list[Parameter] | None = None) -> None:
+        super().__init__(model, loss, l2, reduction, parameters=parameters)
         _refuse_untraceable(model)
         self.dtype = dtype
         self.compiled: CompiledFunction | None = None

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import autograd
 from autograd import Parameter, Value
@@ -119,19 +120,16 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
     loss_fn = resolve_loss(loss)
     rows, targets = check_data(model, X, Y, loss_fn)
     batch_size = _check_schedule(len(rows), epochs, batch_size, tol, callback)
-    optimizer = _check_optimizer(model, optimizer, lr)
+    given_optimizer, optimizer = optimizer, _check_optimizer(model, optimizer, lr)
     rng = make_rng(seed)
     model.train()
-    step, note = _make_step(model, loss_fn, l2, reduction, compiled, rows, targets, batch_size)
+    known = None if given_optimizer is not None else optimizer.parameters  # the SGD built on the model
+    step, note = _make_step(model, loss_fn, dict(l2=l2, reduction=reduction, parameters=known), compiled,
+                            rows, targets, batch_size)
     history = History(accuracy=[] if loss_fn.classifier else None, engine=step.engine, note=note)
-    bar = _progress_bar(epochs, progress, note)
-    try:
-        with step.training(rows, targets, optimizer):
-            _run_epochs(step, history, len(rows), epochs, batch_size, rng if shuffle else None, tol,
-                        callback, bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    with _progress_bar(epochs, progress, note) as bar, step.training(rows, targets, optimizer):
+        _run_epochs(step, history, len(rows), epochs, batch_size, rng if shuffle else None, tol,
+                    callback, bar)
     return history
 
 
@@ -159,27 +157,28 @@ def _run_epochs(step: BatchStep, history: History, count: int, epochs: int, batc
                 return
 
 
-def _make_step(model: Module, loss: Any, l2: float, reduction: str, compiled: bool | str,
+def _make_step(model: Module, loss: Any, options: dict[str, Any], compiled: bool | str,
                rows: list[Any], targets: list[Any], batch_size: int) -> tuple[BatchStep, str | None]:
     """The step ``compiled`` asks for, traced now. ``"auto"``: eager (and why) if the trace fails,
-    eager (silently) where the tape would be slower: tiny graphs at tiny batches."""
+    eager (silently) where the tape would be slower: tiny graphs at tiny batches. ``options``:
+    the step's keyword arguments (l2, reduction, parameters)."""
     if compiled not in (True, False, "auto"):
         raise ValueError(f"compiled must be True, False or 'auto', got {compiled!r}")
     if compiled is False:
-        return LossAndGrad(model, loss, l2=l2, reduction=reduction), None
+        return LossAndGrad(model, loss, **options), None
     # the one lazy import of nn: the compiled tape needs NumPy, `import nn` does not
     from .compiled import CompiledLossAndGrad, NotTraceableError
 
     try:
-        step = CompiledLossAndGrad(model, loss, l2=l2, reduction=reduction)
+        step = CompiledLossAndGrad(model, loss, **options)
         step.trace(rows[0], targets[0])
     except (NotTraceableError, autograd.TracingError) as error:
         if compiled is True:
             raise
         note = f"fit: training eagerly, the model and loss cannot be compiled: {error}"
-        return LossAndGrad(model, loss, l2=l2, reduction=reduction), note
+        return LossAndGrad(model, loss, **options), note
     if compiled == "auto" and not step.faster_than_eager(batch_size):
-        return LossAndGrad(model, loss, l2=l2, reduction=reduction), None
+        return LossAndGrad(model, loss, **options), None
     return step, None
 
 
@@ -317,13 +316,19 @@ def gradcheck(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", eps: float 
     return result
 
 
-def _progress_bar(epochs: int, enabled: bool, note: str | None) -> Any:
+@contextmanager
+def _progress_bar(epochs: int, enabled: bool, note: str | None) -> Iterator[Any]:
+    """A tqdm bar for the fit (None if not ``enabled``), closed when the fit ends."""
     if not enabled:
-        return None
+        yield None
+        return
     from tqdm.auto import tqdm
 
     bar = tqdm(total=epochs, unit="epoch", desc="fit", leave=False)
     if note:
         bar.write(note)  # once, above the bar (tqdm writes it where the bar's notes go: stdout)
-    return bar
+    try:
+        yield bar
+    finally:
+        bar.close()
 
