@@ -298,7 +298,7 @@ class _FitArrays:
         # rule's arithmetic twice and ~25 Python calls of ~5 us each, more than the copy);
         # bounding the update by norms (true of SGD only: a rule may divide or exponentiate).
         self.live = ([self.values] if self.subset is None else []) + self.state
-        self.copies = [np.empty_like(array) for array in self.live]
+        self.copies: list[FloatArray] = []  # made when first needed (never while bounds hold)
         # Bounds on |value| and each state's |entry|, carried from update to update by the
         # rule's own change_bound: while they stay under SAFE_BOUND no update can overflow,
         # and the copies are not needed. Course net, in place: the copy 68 us a step, the
@@ -331,6 +331,8 @@ class _FitArrays:
             grads = grads[subset]
         self.bounds = self._next_bounds(values, grads)
         copied = self.bounds is None
+        if copied and not self.copies:
+            self.copies = [np.empty_like(array) for array in self.live]
         for array, copy in zip(self.live if copied else [], self.copies):
             np.copyto(copy, array)
         try:

@@ -179,11 +179,16 @@ def _numpy_buffers_of(count):
     return sorted(trace.size for trace in traces if trace.size >= 8 * count)
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffers(momentum):
+@pytest.mark.parametrize("optimizer, arrays", [
+    (lambda m: nn.SGD(m, lr=1e-3), 2),  # the tape's values and gradients
+    (lambda m: nn.SGD(m, lr=1e-3, momentum=0.9), 3),  # and the deltas
+    (lambda m: nn.Adam(m, lr=1e-3), 2 + 2 + 3),  # and m, v, and the copies of the three
+], ids=["sgd", "momentum", "adam"])
+def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffers(optimizer, arrays):
     """Issue 13's memory rule: besides the tape's arrays (the shared values, where the parameters
-    live, and their gradients), one copy of the parameters (to put back if an update overflows);
-    with momentum also the deltas and their copy.
+    live, and their gradients), at most one copy of the parameters (to put back if an update
+    overflows), none while SGD's bounds prove its updates finite; with momentum also the deltas
+    (and, with Adam, its two states and their copies).
 
     Counted, not timed: the NumPy buffers of at least one float per parameter alive at each
     callback. The model is sized so that nothing else is that large (inputs, batch buffers and
@@ -195,7 +200,7 @@ def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffer
     X, Y = rng.normal(size=(14, 300)), rng.normal(size=(14, 1))
     model = nn.MLP(300, [40, 40, 1], activation="tanh", output_activation="identity", seed=13)
     count = len(model.parameters())
-    optimizer = nn.SGD(model, lr=1e-3, momentum=momentum)
+    optimizer = optimizer(model)
     seen = []
     was_tracing = tracemalloc.is_tracing()
     tracemalloc.start()
@@ -206,9 +211,8 @@ def test_a_compiled_fit_keeps_no_copy_of_the_parameters_besides_the_tapes_buffer
         if not was_tracing:
             tracemalloc.stop()
     assert history.engine == "compiled" and len(seen) == 3
-    state_arrays = 1 if momentum else 0
     for sizes in seen:
-        assert len(sizes) == 2 + 1 + 2 * state_arrays, sizes
+        assert len(sizes) == arrays, sizes
 
 
 def test_a_callback_sees_the_gradients_and_momentum_of_the_last_batch():
