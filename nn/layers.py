@@ -72,10 +72,11 @@ class Neuron(ScopedByIndex, Module):
     def forward(self, x: Sequence[Value | float]) -> Value:
         return self._forward(as_inputs(x, self.nin, "Neuron"))
 
-    def _forward(self, inputs: list[Value]) -> Value:
-        """The forward pass on inputs already checked and made Values (by its layer)."""
+    def _forward(self, inputs: list[Value], input_data: list[float] | None = None) -> Value:
+        """The forward pass on inputs already checked and made Values (by its layer), whose
+        floats the layer may have read once for all its neurons (``input_data``)."""
         with self._scope:
-            return self.activation.forward(weighted_sum(self.w, inputs, self.b))
+            return self.activation.forward(weighted_sum(self.w, inputs, self.b, input_data))
 
     @classmethod
     def from_weights(cls, weights: Sequence[float], bias: float | None,
@@ -147,8 +148,9 @@ class Layer(ScopedByIndex, Module):
 
     def _forward(self, inputs: list[Value]) -> list[Value]:
         """The forward pass on inputs already checked and made Values (by its MLP)."""
+        input_data = [x._data for x in inputs]  # read once, not once per neuron
         with self._scope:
-            return [neuron._forward(inputs) for neuron in self.neurons]
+            return [neuron._forward(inputs, input_data) for neuron in self.neurons]
 
     @classmethod
     def from_weights(cls, weights: Sequence[Sequence[float]], biases: Sequence[float] | None,

@@ -89,6 +89,22 @@ def test_each_neuron_sum_is_one_dot_node():
     assert ops.count("dot") == 4 + 1 and ops.count("tanh") == 4 + 1 and len(ops) == 10
 
 
+def test_a_layer_reads_its_inputs_once_and_each_neuron_is_the_dot_of_its_own_operands():
+    # Layer passes its inputs' floats to every neuron's sum (nn.weighted_sum's input_data):
+    # each neuron's dot node must still hold exactly its own operands and their product.
+    layer = nn.Layer(3, 2, activation="identity", seed=4)
+    xs = [Value(0.5), Value(-1.25), Value(2.0)]
+    outputs = layer(xs)
+    for neuron, out in zip(layer.neurons, outputs):
+        expected = autograd.dot(neuron.w, xs, bias=neuron.b)
+        assert out.op.name == "dot" and out.parents == (*neuron.w, *xs, neuron.b)
+        by_hand = sum((w.data * x.data for w, x in zip(neuron.w, xs)), 0.0) + neuron.b.data
+        assert out.data == expected.data == by_hand
+    weights = layer.neurons[1].w
+    given = nn.layers.weighted_sum(weights, xs, None, [x.data for x in xs])
+    assert given.parents == (*weights, *xs) and given.data == autograd.dot(weights, xs).data
+
+
 def test_scopes_without_an_mlp():
     assert nn.Neuron(2, seed=0)([1.0, 2.0]).scope == ("neuron",)
     assert nn.Layer(2, 2, seed=0)([1.0, 2.0])[1].scope == ("layer", "neuron 1")
