@@ -10,6 +10,8 @@ knows its layer and neuron.
 from __future__ import annotations
 
 import numbers
+from contextlib import closing
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from collections.abc import Mapping, Sequence
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:  # typing.Self is Python 3.11+; chainrule runs on 3.10 too
     from typing_extensions import Self
 
 from autograd import Parameter, Value
+from autograd.context import in_turn
 
 from .activations import ActivationSpec, resolve_activation
 from .init import InitSpec, Seed, make_rng, resolve_init
@@ -26,6 +29,9 @@ from .registry import build_module, count_parameters, register_module
 
 __all__ = ["Neuron", "Layer", "MLP", "Sequential", "as_inputs", "positive_int", "weighted_sum",
            "ScopedByIndex"]
+
+_scope_of = attrgetter("_scope")  # each neuron's scope, entered in turn by its layer
+
 
 @register_module
 class Neuron(ScopedByIndex, Module):
@@ -72,11 +78,15 @@ class Neuron(ScopedByIndex, Module):
     def forward(self, x: Sequence[Value | float]) -> Value:
         return self._forward(as_inputs(x, self.nin, "Neuron"))
 
-    def _forward(self, inputs: list[Value], input_data: list[float] | None = None) -> Value:
-        """The forward pass on inputs already checked and made Values (by its layer), whose
-        floats the layer may have read once for all its neurons (``input_data``)."""
+    def _forward(self, inputs: list[Value]) -> Value:
+        """The forward pass on inputs already checked and made Values, in its own scope."""
         with self._scope:
-            return self.activation.forward(weighted_sum(self.w, inputs, self.b, input_data))
+            return self._output(inputs)
+
+    def _output(self, inputs: list[Value], input_data: list[float] | None = None) -> Value:
+        """activation(w . x + b) in the scope the caller entered; ``input_data`` is the
+        inputs' floats when the caller (its layer) read them once for all its neurons."""
+        return self.activation.forward(weighted_sum(self.w, inputs, self.b, input_data))
 
     @classmethod
     def from_weights(cls, weights: Sequence[float], bias: float | None,
@@ -149,8 +159,8 @@ class Layer(ScopedByIndex, Module):
     def _forward(self, inputs: list[Value]) -> list[Value]:
         """The forward pass on inputs already checked and made Values (by its MLP)."""
         input_data = [x._data for x in inputs]  # read once, not once per neuron
-        with self._scope:
-            return [neuron._forward(inputs, input_data) for neuron in self.neurons]
+        with self._scope, closing(in_turn(self.neurons, _scope_of)) as neurons:
+            return [neuron._output(inputs, input_data) for neuron in neurons]
 
     @classmethod
     def from_weights(cls, weights: Sequence[Sequence[float]], biases: Sequence[float] | None,

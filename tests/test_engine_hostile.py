@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from contextlib import closing
 import math
 import threading
 import weakref
@@ -13,7 +14,7 @@ import pytest
 
 import autograd
 from autograd import NonFiniteError, OverflowValueError, Value, no_grad, scope
-from autograd.context import tracing
+from autograd.context import in_turn, tracing
 
 
 # ---------------------------------------------------------------------------
@@ -142,6 +143,29 @@ def test_a_scope_entered_while_compiling_keeps_no_recorder_alive():
     assert alive() is None
     with shared:
         assert Value(1.0).scope == ("neuron",) and autograd.current_scope() == ("neuron",)
+
+
+def test_in_turn_enters_each_sibling_and_restores_the_state_after_an_end_a_break_or_an_error():
+    siblings = {name: scope(name) for name in ("n0", "n1", "n2")}
+    with scope("layer"):
+        seen = [(name, Value(1.0).scope) for name in in_turn(siblings, siblings.get)]
+        assert autograd.current_scope() == ("layer",)  # the loop ran to its end
+        with closing(in_turn(siblings, siblings.get)) as names:
+            for name in names:
+                if name == "n1":
+                    break
+        assert autograd.current_scope() == ("layer",)
+        with pytest.raises(KeyError), closing(in_turn(siblings, siblings.get)) as names:
+            for name in names:
+                with scope("inner"):  # a block inside a turn leaves it as it found it
+                    assert autograd.current_scope() == ("layer", name, "inner")
+                assert autograd.current_scope() == ("layer", name)
+                raise KeyError(name)
+        assert autograd.current_scope() == ("layer",)
+        with no_grad():
+            assert [autograd.is_grad_enabled() for _ in in_turn(siblings, siblings.get)] == [False] * 3
+    assert seen == [(name, ("layer", name)) for name in siblings]
+    assert autograd.current_scope() is None and autograd.is_grad_enabled()
 
 
 def test_a_shared_no_grad_reentered_and_used_as_a_decorator():
