@@ -316,12 +316,21 @@ def main(argv: list[str] | None = None) -> int:
               '    pip install ".[bench]"\n'
               "(micrograd 0.1.0 from PyPI, and scikit-learn for the moons data).")
         return 0
-    script = Path(__file__).resolve()
-    short_chain = max(1, args.chain // 10)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"chainrule vs micrograd 0.1.0 - Python {platform.python_version()} on "
           f"{platform.machine()}, each engine in its own process, GC on, load average {load}\n")
+    demo, training, chains, linear, memory = measure(args)
+    report_demo(demo)
+    report_training(training)
+    report_chain(chains, linear)
+    report_memory(memory)
+    return 0
 
+
+def measure(args: argparse.Namespace) -> tuple[Any, ...]:
+    """Run every worker, each in its own process: demo, training, chains and memory results."""
+    script = Path(__file__).resolve()
+    short_chain = max(1, args.chain // 10)
     # The data is made here and handed to the workers in a file: importing
     # scikit-learn in a worker would add ~80,000 objects for its cyclic GC to scan
     # on every full collection, a cost that belongs to neither engine.
@@ -351,12 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             chains[kind] = run(f"chain-{kind}", "chainrule", args.chain)
         linear = run("chain", "chainrule", short_chain)
         memory = {e: run("memory", e, short_chain) for e in ENGINES}
-
-    report_demo(demo)
-    report_training(training)
-    report_chain(chains, linear)
-    report_memory(memory)
-    return 0
+    return demo, training, chains, linear, memory
 
 
 def _row(name: str, ours: str, theirs: str, ratio: str) -> None:

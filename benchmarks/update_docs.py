@@ -14,6 +14,7 @@ has them) and prints its full report. Exits non-zero if either script failed.
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,9 @@ HERE = Path(__file__).resolve().parent
 COMMANDS = (("bench_compile.py", "--update-docs"), ("bench_nn.py", "--update-readme"))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    # No options, but --help must describe the script, not run it: a run rewrites the docs.
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
     failed = 0
     for script, flag in COMMANDS:
         print(f"$ python benchmarks/{script} {flag}", flush=True)

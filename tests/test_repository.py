@@ -57,3 +57,20 @@ def test_the_course_map_is_linked_from_the_readme_and_its_links_resolve():
     assert targets
     missing = [t for t in targets if not (course_map.parent / t).exists()]
     assert not missing
+
+
+def test_every_benchmark_script_answers_help_without_running_or_writing():
+    # A benchmark run takes minutes and update_docs.py rewrites the docs' tables:
+    # `--help` must only print the usage.
+    import subprocess
+    import sys
+
+    docs = (ROOT / "docs" / "benchmarks.md").read_bytes()
+    scripts = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
+    expected = {"bench_engine.py", "bench_nn.py", "bench_compile.py", "update_docs.py"}
+    assert {p.name for p in scripts} >= expected
+    for script in scripts:
+        done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+        assert done.returncode == 0 and done.stdout.startswith("usage: "), (script.name, done.stderr)
+    assert (ROOT / "docs" / "benchmarks.md").read_bytes() == docs
