@@ -76,10 +76,7 @@ class Neuron(ScopedByIndex, Module):
         return self.forward(x)
 
     def forward(self, x: Sequence[Value | float]) -> Value:
-        return self._forward(as_inputs(x, self.nin, "Neuron"))
-
-    def _forward(self, inputs: list[Value]) -> Value:
-        """The forward pass on inputs already checked and made Values, in its own scope."""
+        inputs = as_inputs(x, self.nin, "Neuron")
         with self._scope:
             return self._output(inputs)
 
