@@ -69,3 +69,12 @@ def test_a_compiled_functions_write_back_makes_older_graphs_stale():
     assert w.data == 3.0
     with pytest.raises(StaleGraphError):
         old.backward()
+
+
+@pytest.mark.parametrize("not_a_value", [3.0, None, "w"])
+def test_something_not_a_value_among_the_values_is_named_and_nothing_changes(not_a_value):
+    w = Parameter(1.0)
+    before = data_clock()
+    with pytest.raises(TypeError, match=r"values\[1\] is a \w+, not a Value"):
+        assign_data([w, not_a_value, Parameter(2.0)], [5.0, 6.0, 7.0])
+    assert w.data == 1.0 and data_clock() == before
