@@ -120,11 +120,12 @@ class Optimizer:
         """Bounds on ``|value|`` and on each state's ``|entry|`` after one update by :meth:`rule`, or None.
 
         Given ``|grad| <= grad_bound``, ``|value| <= value_bound`` and each state's
-        entries within its bound before the update, every number the rule computes
-        (with weight decay) stays within the bounds returned. The compiled training of
-        :func:`nn.fit` uses them to skip the copy that undoes an update that overflows:
-        while they stay far below the largest float, no update can. None (this
-        default): the rule has no such bound (Adam divides), the copy is always taken.
+        entries within its bound before the update, the value and the states after it
+        (with weight decay) stay within the bounds returned, and computing them overflows
+        only if computing the bounds does. The compiled training of :func:`nn.fit` uses
+        them to skip the copy that undoes an update that overflows: while they stay far
+        below the largest float, no update can. None (this default): the rule has no
+        such bound (Adam divides), the copy is always taken.
 
         Example:
             >>> from autograd import Parameter
@@ -253,16 +254,18 @@ class SGD(Optimizer):
         return value, delta
 
     def change_bound(self, lr: float, grad_bound: float, value_bound: float,
-                     state_bounds: Sequence[float]) -> tuple[float, list[float]]:
+                     state_bounds: Sequence[float]) -> tuple[float, list[float]] | None:
         """:meth:`Optimizer.change_bound` of SGD's rule, by the triangle inequality:
         ``|g + lambda w| <= G + lambda V``, ``|delta| <= momentum D + lr |g + lambda w|``,
-        ``|w + delta| <= V + |delta|``.
+        ``|w + delta| <= V + |delta|``. None for a subclass with a rule of its own.
 
         Example:
             >>> from autograd import Parameter
             >>> SGD([Parameter(1.0)], momentum=0.5).change_bound(0.1, 2.0, 1.0, [0.5])
             (1.45, [0.45])
         """
+        if type(self).rule is not SGD.rule or type(self).step_arrays is not Optimizer.step_arrays:
+            return None  # the bound is of SGD's rule, not of one written over it
         grad = grad_bound + self.weight_decay * value_bound
         if not self.momentum:
             return value_bound + lr * grad, []

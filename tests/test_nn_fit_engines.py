@@ -266,3 +266,40 @@ def test_the_undo_copy_is_skipped_while_sgds_bounds_hold_and_taken_for_adam():
             if bounded:  # the carried bounds hold what the arrays hold
                 value_bound, (delta_bound,) = fit.bounds
                 assert np.abs(fit.values).max() <= value_bound and np.abs(fit.state[0]).max() <= delta_bound
+
+
+class NudgedSGD(nn.SGD):
+    """A user's SGD with an update rule of its own: its second update overflows in place."""
+
+    def rule(self, math, lr, value, grad, *state):
+        value -= lr * grad
+        if self.steps == 1:
+            value *= 1e300
+            value *= 1e300
+        return (value,)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_an_sgd_subclass_with_its_own_rule_that_overflows_changes_nothing(compiled):
+    # SGD's bound is of SGD's rule: a subclass's rule has none, so the undo copy is taken.
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    optimizer = NudgedSGD(model, lr=0.1)
+    seen = []
+    with pytest.raises(FloatingPointError, match="update 1 would make parameter 0 .* no parameter was"):
+        nn.fit(model, [[1.0, 2.0], [0.5, -1.0]], [[1.0], [0.0]], optimizer=optimizer, epochs=3,
+               batch_size=None, progress=False, compiled=compiled,
+               callback=lambda epoch, history: seen.append([p.data for p in model.parameters()]))
+    assert optimizer.change_bound(0.1, 1.0, 1.0, []) is None
+    assert [p.data for p in model.parameters()] == seen[-1] and optimizer.steps == 1
+
+
+def test_a_float32_tape_takes_the_undo_copy_long_before_float32_overflows():
+    # The bounds are safe below a fraction of the dtype's largest float: 3.4e38 for float32.
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    before = [p.data for p in model.parameters()]
+    step = CompiledLossAndGrad(model, "mse", dtype="float32")
+    with (pytest.raises(FloatingPointError, match="update 0 would make .* no parameter was changed"),
+          step.training([[1.0, 2.0], [0.5, -1.0]], [[100.0], [-100.0]], nn.SGD(model, lr=1e37))):
+        step.train_epoch([0, 1], 2)
+    after = [p.data for p in model.parameters()]
+    np.testing.assert_array_equal(np.float32(after), np.float32(before))  # as the float32 tape held them
