@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import autograd
-from autograd import Parameter, Value
+from autograd import Value
 from autograd.gc_pause import CyclicGcPaused
 from autograd.ops import FLOAT_MATH
 
@@ -138,7 +138,7 @@ class BatchStep:
     """
 
     def __init__(self, model: Module, loss: LossSpec, l2: float = 0.0, reduction: str = "mean", *,
-                 parameters: list[Parameter] | None = None) -> None:
+                 parameters: list[Value] | None = None) -> None:
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         given: Any = l2  # users pass anything: refuse what is not a finite number >= 0

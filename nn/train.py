@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -124,8 +124,8 @@ def fit(model: Module, X: Any, Y: Any, loss: LossSpec = "mse", optimizer: Optimi
     rng = make_rng(seed)
     model.train()
     known = None if given_optimizer is not None else optimizer.parameters  # the SGD built on the model
-    step, note = _make_step(model, loss_fn, dict(l2=l2, reduction=reduction, parameters=known), compiled,
-                            rows, targets, batch_size)
+    options = _StepOptions(l2=l2, reduction=reduction, parameters=known)
+    step, note = _make_step(model, loss_fn, options, compiled, rows, targets, batch_size)
     history = History(accuracy=[] if loss_fn.classifier else None, engine=step.engine, note=note)
     with _progress_bar(epochs, progress, note) as bar, step.training(rows, targets, optimizer):
         _run_epochs(step, history, len(rows), epochs, batch_size, rng if shuffle else None, tol,
@@ -157,7 +157,15 @@ def _run_epochs(step: BatchStep, history: History, count: int, epochs: int, batc
                 return
 
 
-def _make_step(model: Module, loss: Any, options: dict[str, Any], compiled: bool | str,
+class _StepOptions(TypedDict):
+    """The keyword arguments of a step (LossAndGrad and CompiledLossAndGrad), typed."""
+
+    l2: float
+    reduction: str
+    parameters: list[Value] | None  # the model's, when the caller has them (else it walks the model)
+
+
+def _make_step(model: Module, loss: Any, options: _StepOptions, compiled: bool | str,
                rows: list[Any], targets: list[Any], batch_size: int) -> tuple[BatchStep, str | None]:
     """The step ``compiled`` asks for, traced now. ``"auto"``: eager (and why) if the trace fails,
     eager (silently) where the tape would be slower: tiny graphs at tiny batches. ``options``:
