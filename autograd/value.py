@@ -360,7 +360,7 @@ class Value:
 
 
 def _engine() -> Any:
-    """The engine, imported late: it imports this module, and backward()/zero_grad() are its door here."""
+    """The engine, by a late import: it imports this module, and backward()/zero_grad() are its door."""
     from . import engine
 
     return engine
