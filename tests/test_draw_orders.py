@@ -264,19 +264,36 @@ def elman() -> Unrolled:
     return Unrolled(nn.Elman(1, 2, 1, seed=0), [[0.5], [0.1], [-0.3]], [[0.1], [-0.3], [0.2]])
 
 
+@pytest.fixture(scope="module")
+def jordan() -> Unrolled:
+    return Unrolled(nn.Jordan(1, 2, 1, seed=0), [[0.5], [0.1], [-0.3]], [[0.1], [-0.3], [0.2]])
+
+
+def loss_terms(unrolled: Unrolled) -> list[str]:
+    """The per-step loss terms that the loss sums, step 0's first, by DOT name."""
+    total, _ = unrolled.loss.parents  # the mean: sum(terms) * (1 / steps)
+    assert total.op.name == "sum" and len(total.parents) == len(unrolled.steps)
+    return [unrolled.name[term] for term in total.parents]
+
+
 def assert_stand_in_order(picture: Picture, nodes: list[str]) -> None:
     """``nodes`` share a rank and stand along it in this order (top to bottom, left to right)."""
     assert sorted(nodes, key=picture.along_rank) == nodes
     assert len({picture.rank(node) for node in nodes}) == 1, nodes
 
 
-def assert_steps_in_time_order(picture: Picture, unrolled: Unrolled, first_boxes: list[str]) -> None:
-    """Step t+1 after step t (below it too, when steps are clusters); x_t after step t-1's box
-    and before step t's."""
+def assert_steps_in_time_order(picture: Picture, unrolled: Unrolled, first_boxes: list[str],
+                               staircase: bool = True) -> None:
+    """Step t+1 after step t (below it too, when steps are clusters: each step, or with
+    ``staircase=False`` the last step below the first); x_t after step t-1's box and before
+    step t's."""
     assert sorted(first_boxes, key=picture.rank) == first_boxes
     assert len({picture.rank(box) for box in first_boxes}) == len(first_boxes)
     if "step" not in picture.label[first_boxes[0]]:  # boxes inside step clusters
-        assert sorted(first_boxes, key=picture.along_rank) == first_boxes
+        if staircase:
+            assert sorted(first_boxes, key=picture.along_rank) == first_boxes
+        else:
+            assert picture.along_rank(first_boxes[0]) < picture.along_rank(first_boxes[-1])
     for t in unrolled.steps:
         inputs = unrolled.inputs(picture, t)
         if len(inputs) > 1:
@@ -331,6 +348,23 @@ def test_an_unrolled_elman_net_folded_by_layer_keeps_each_steps_hidden_state_in_
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("fixture", ["elman", "jordan"])
+@pytest.mark.parametrize("collapse", [None, "step", "layer", "neuron"])
+def test_an_unrolled_nets_loss_terms_stand_in_step_order(fixture, collapse, request, capfd):
+    """Step 0's term first (leftmost, or on top left to right), all in one rank before the sum.
+
+    A Jordan net's came out step 2's first unfolded and folded by layer or neuron (each
+    term a rank apart: y_t also feeds step t+1), step 0, 2, 1 folded by step; an Elman
+    net's step 2's first unfolded (``ordering=in`` on the sum changed nothing).
+    """
+    unrolled = request.getfixturevalue(fixture)
+    picture = Picture(autograd.draw(unrolled.loss, collapse=collapse))
+    assert_stand_in_order(picture, loss_terms(unrolled))
+    if collapse is not None:  # unfolded, x0[0] stands before the weights that every step reads
+        assert_operands_in_order(picture)
+    assert capfd.readouterr().err == ""
+
+
 @pytest.mark.parametrize("net", [nn.Elman(2, 3, 1, seed=0), nn.Jordan(2, 3, 1, seed=0)],
                          ids=["Elman", "Jordan"])
 @pytest.mark.parametrize("collapse", ["step", "layer", "neuron"])
@@ -339,12 +373,17 @@ def test_longer_unrolled_nets_fold_in_time_order_without_graphviz_warnings(net, 
                         [[0.1], [-0.3], [0.2], [0.0]])
     picture = Picture(autograd.draw(unrolled.loss, collapse=collapse))
     first = {"step": "step {t}", "layer": "step {t} / layer 0", "neuron": "step {t} / layer 0 / neuron 0"}
+    # A Jordan net's loss terms, one rank apart (y_t also feeds step t+1), are pulled into one
+    # ordered rank after the last step: the long edges from the first steps' terms then leave
+    # step 1 level with step 0 (18 pt above it), the later steps still descend.
     assert_steps_in_time_order(picture, unrolled, [picture.box[first[collapse].format(t=t)]
-                                                   for t in unrolled.steps])
+                                                   for t in unrolled.steps],
+                               staircase=isinstance(net, nn.Elman))
     if collapse == "neuron":
         for t in unrolled.steps:
             neurons = [picture.box[f"step {t} / layer 0 / neuron {j}"] for j in range(3)]
             assert_stand_in_order(picture, neurons)
+    assert_stand_in_order(picture, loss_terms(unrolled))
     assert capfd.readouterr().err == ""
 
 

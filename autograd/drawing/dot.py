@@ -189,6 +189,8 @@ class Writer:
             leaves = [p for p in dict.fromkeys(operands) if self._drawn_leaf(p, place)]
             if len(leaves) > 1 and (place is not None or not plan.boxes):  # boxes: by readers below
                 chains[tuple(leaves)] = place
+        for place, operands in self.results_read_together():
+            chains[tuple(operands)] = place
         sent: dict[int, list[int]] = {}
         for i, group in enumerate(plan.group):
             if group is not None and i not in plan.hidden:
@@ -208,6 +210,27 @@ class Writer:
                 nodes = nodes[::-1]
             orders.append((place, f"\t{{rank=same; {' -> '.join(map(value_name, nodes))} [style=invis]}}\n"))
         return orders
+
+    def results_read_together(self) -> list[tuple[int | None, list[int]]]:
+        """The results (not leaves) that each n-ary op reads from its own cluster, in operand order.
+
+        A sum of per-step loss terms: ``ordering=in`` does not order them (Graphviz 2.43
+        drew step 2's term first, with or without it), and a recurrent net's terms come
+        at different depths (a Jordan net's y_t also feeds step t+1), so only a rank=same
+        chain keeps them in step order. Not where one operand depends on another: no
+        rank holds both.
+        """
+        plan = self.plan
+        reads = []
+        for i, node in enumerate(plan.order):
+            if node.op is None or node.op.arity is not None or plan.group[i] is not None:
+                continue
+            place = plan.place(i)
+            results = [p for p in dict.fromkeys(plan.index[parent] for parent in node.parents)
+                       if plan.order[p].op is not None and p not in plan.hidden and plan.place(p) == place]
+            if len(results) > 1 and plan.independent(results):
+                reads.append((place, results))
+        return reads
 
     def operand_lists(self) -> list[tuple[int | None, list[int]]]:
         """Where each n-ary op and folded box is drawn, and the nodes it reads, in order."""

@@ -260,6 +260,22 @@ class Plan:
                 count += 1 if node.op is None or self.group[i] is not None else 2
         return count
 
+    def independent(self, nodes: list[int]) -> bool:
+        """No node of ``nodes`` (indices into ``order``) depends on another."""
+        wanted = set(nodes)
+        lowest = min(nodes)
+        seen: set[int] = set()
+        for start in nodes:
+            stack = [self.index[parent] for parent in self.order[start].parents]
+            while stack:
+                i = stack.pop()
+                if i in wanted:
+                    return False
+                if i >= lowest and i not in seen:  # an ancestor comes before its descendants
+                    seen.add(i)
+                    stack.extend(self.index[parent] for parent in self.order[i].parents)
+        return True
+
     def box_inputs(self) -> dict[int, list[int]]:
         """Each folded box's inputs from outside it, in the order its ops first read them."""
         inputs: dict[int, dict[int, None]] = {box: {} for box in self.boxes}
