@@ -25,6 +25,7 @@ import autograd
 import nn
 from autograd import Value
 from autograd.engine import backpropagate
+from threads import run_in_threads
 
 
 def general_path(node: Value, *_: Any) -> None:
@@ -104,22 +105,14 @@ def test_a_pass_that_finds_the_slots_taken_takes_the_general_path():
 
 
 def test_threads_backpropagating_through_shared_weights_get_their_own_gradients():
-    import threading
-
     model = nn.MLP(2, [8, 8, 1], activation="tanh", seed=3)
     rows = [[0.1 * k, -0.2 * k] for k in range(8)]
     losses = [model(row)[0] ** 2 for row in rows]
     expected = [autograd.grad(loss, model.parameters()) for loss in losses]
-    results: dict[int, list[tuple[float, ...]]] = {k: [] for k in range(len(rows))}
 
-    def worker(k: int) -> None:
-        for _ in range(30):  # the passes overlap: 40-55 of the 240 took the general path (counted)
-            results[k].append(autograd.grad(losses[k], model.parameters()))
+    def worker(name: str) -> list[tuple[float, ...]]:
+        # the passes overlap: 40-55 of the 240 took the general path (counted)
+        return [autograd.grad(losses[int(name)], model.parameters()) for _ in range(30)]
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(rows))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for k, runs in results.items():
-        assert runs == [expected[k]] * 30
+    results = run_in_threads(worker, [str(k) for k in range(len(rows))])
+    assert results == {str(k): [expected[k]] * 30 for k in range(len(rows))}

@@ -15,6 +15,7 @@ import pytest
 import autograd
 from autograd import NonFiniteError, OverflowValueError, Value, no_grad, scope
 from autograd.context import in_turn, tracing
+from threads import run_in_threads
 
 
 # ---------------------------------------------------------------------------
@@ -23,28 +24,21 @@ from autograd.context import in_turn, tracing
 def test_one_no_grad_object_shared_by_two_threads_restores_each_thread():
     shared = no_grad()
     entered, release = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
-    results: dict[str, object] = {}
 
-    def worker(name: str, exit_first: bool) -> None:
-        try:
-            with shared:
-                entered.wait()  # both are inside the same object now
-                if not exit_first:
-                    release.wait()  # the other thread leaves first
-                inside = autograd.is_grad_enabled()
-            if exit_first:
-                release.wait()
-            x = Value(3.0)
-            (x * x).backward()
-            results[name] = (inside, autograd.is_grad_enabled(), x.grad)
-        except Exception as error:  # reported below, with the thread's name
-            results[name] = error
+    def worker(name: str) -> tuple[bool, bool, float]:
+        exit_first = name == "a"
+        with shared:
+            entered.wait()  # both are inside the same object now
+            if not exit_first:
+                release.wait()  # the other thread leaves first
+            inside = autograd.is_grad_enabled()
+        if exit_first:
+            release.wait()
+        x = Value(3.0)
+        (x * x).backward()
+        return inside, autograd.is_grad_enabled(), x.grad
 
-    threads = [threading.Thread(target=worker, args=(name, name == "a")) for name in "ab"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_in_threads(worker, "ab")
     assert results == {"a": (False, True, 6.0), "b": (False, True, 6.0)}
 
 
@@ -107,26 +101,18 @@ def test_nested_scopes_restore_each_level_when_an_exception_leaves_them():
 def test_one_reused_scope_object_under_different_outer_scopes_in_two_threads():
     shared = scope("neuron")
     inside, release = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
-    results: dict[str, object] = {}
 
-    def worker(name: str) -> None:
-        try:
-            seen = []
-            for _ in range(3):  # each pass re-enters the object while the other thread is in it
-                with scope(f"layer {name}"), shared:
-                    inside.wait()
-                    seen.append(Value(1.0).scope)
-                    release.wait()
-                seen.append(autograd.current_scope())
-            results[name] = seen
-        except Exception as error:  # reported below, with the thread's name
-            results[name] = error
+    def worker(name: str) -> list[object]:
+        seen = []
+        for _ in range(3):  # each pass re-enters the object while the other thread is in it
+            with scope(f"layer {name}"), shared:
+                inside.wait()
+                seen.append(Value(1.0).scope)
+                release.wait()
+            seen.append(autograd.current_scope())
+        return seen
 
-    threads = [threading.Thread(target=worker, args=(name,)) for name in "ab"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_in_threads(worker, "ab")
     assert results == {name: [(f"layer {name}", "neuron"), None] * 3 for name in "ab"}
 
 

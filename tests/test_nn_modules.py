@@ -10,6 +10,7 @@ import pytest
 import autograd
 import nn
 from autograd import Parameter, Value
+from threads import run_in_threads
 
 
 # -- parameters and names ------------------------------------------------------------
@@ -109,22 +110,14 @@ def test_a_layer_reads_its_inputs_once_and_each_neuron_is_the_dot_of_its_own_ope
 def test_one_layer_used_by_two_threads_tags_each_threads_nodes_with_its_own_path():
     layer = nn.Layer(2, 3, activation="relu", seed=0)
     start = threading.Barrier(2, timeout=10)
-    results: dict[str, object] = {}
 
-    def worker(name: str) -> None:
-        try:
-            start.wait()
-            with autograd.scope(f"thread {name}"):
-                scopes = [[out.scope for out in layer([1.0, -1.0])] for _ in range(200)]
-            results[name] = (set(map(tuple, scopes)), autograd.current_scope())
-        except Exception as error:  # reported below, with the thread's name
-            results[name] = error
+    def worker(name: str) -> tuple[set[tuple[object, ...]], object]:
+        start.wait()
+        with autograd.scope(f"thread {name}"):
+            scopes = [[out.scope for out in layer([1.0, -1.0])] for _ in range(200)]
+        return set(map(tuple, scopes)), autograd.current_scope()
 
-    threads = [threading.Thread(target=worker, args=(name,)) for name in "ab"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_in_threads(worker, "ab")
     assert results == {name: ({tuple((f"thread {name}", "layer", f"neuron {j}") for j in range(3))}, None)
                        for name in "ab"}
 
