@@ -116,3 +116,25 @@ def test_threads_backpropagating_through_shared_weights_get_their_own_gradients(
 
     results = run_in_threads(worker, [str(k) for k in range(len(rows))])
     assert results == {str(k): [expected[k]] * 30 for k in range(len(rows))}
+
+
+def test_a_gradient_that_sums_only_zeros_is_positive_zero_on_both_paths():
+    # Sums start at 0.0, as .grad does: the sign of a zero gradient does not depend on the
+    # signs of the zeros summed, so the float pass may skip sending them (a dead unit's dot).
+    w, x = Value(-1.0), Value(2.0)
+    dead = autograd.dot([w], [x]).relu()  # relu'(-2) = 0: the dot's upstream gradient is 0
+    for path in ({}, {"on_step": general_path}):
+        grads = backpropagate(dead, [1.0], **path)
+        assert [math.copysign(1.0, grads[v]) for v in (w, x)] == [1.0, 1.0], path
+    assert [math.copysign(1.0, g) for g in autograd.grad(x * -0.0, [x])] == [1.0]
+    assert_both_paths_agree(dead)
+
+
+def test_a_dot_with_a_zero_upstream_and_an_infinite_operand_still_sends_its_nan():
+    # A zero upstream times an infinite local gradient is NaN: that dot is not skipped, and
+    # the error names it, as when every dot sent its gradients.
+    w, x = Value(math.inf), Value(-1.0)
+    named = r"local gradient of dot\(inf, -1.0\) for operand 1 is inf"
+    with pytest.raises(autograd.NonFiniteError, match=named):
+        autograd.dot([w], [x]).relu().backward()
+    assert w.grad == x.grad == 0.0  # nothing written
