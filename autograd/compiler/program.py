@@ -89,8 +89,19 @@ class Program:
         self.n_batched = self._next_slot[BATCHED]
         self.n_shared = self._next_slot[SHARED]
         self.output_places = [self.place(r) for r in tape.outputs]
+        self.output_columns = self._output_columns()
         self.argument_rows = np.cumsum([0] + [int(np.prod(s)) for s in tape.input_shapes])
         self.in_place = self._arguments_read_in_place()
+
+    def _output_columns(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per space holding outputs: which outputs (columns of the results) are read from which slots."""
+        found: dict[int, tuple[list[int], list[int]]] = {}
+        for output, (space, slot) in enumerate(self.output_places):
+            columns, slots = found.setdefault(space, ([], []))
+            columns.append(output)
+            slots.append(slot)
+        return {space: (np.array(columns, dtype=np.intp), np.array(slots, dtype=np.intp))
+                for space, (columns, slots) in found.items()}
 
     def place(self, ref: Ref) -> Place:
         """Where an operand lives (a temporary's place is known once its group is laid out)."""
