@@ -10,6 +10,7 @@ import pytest
 import autograd
 import nn
 from autograd import Parameter, Value
+from autograd.value import assign_data
 from threads import run_in_threads
 
 
@@ -300,3 +301,24 @@ def test_activation_by_callable():
     model = nn.MLP(1, [1], output_activation=cube, init=1.0)
     assert model([1.0])[0].data == 8.0
     assert "activation=cube" in repr(model)
+
+
+def test_a_neuron_sees_every_change_of_its_weights_between_samples():
+    # A neuron reads its weights' floats once per change of the data, not once per sample:
+    # every way a weight can change must show in the next output.
+    neuron = nn.Neuron(2, activation="identity", init=1.0)  # 1 x0 + 1 x1 + 1
+    layer = nn.Layer(2, 1, activation="identity", init=1.0)
+    assert neuron([1.0, 2.0]).data == layer([1.0, 2.0])[0].data == 4.0
+    neuron.w[0].data = 3.0
+    layer.neurons[0].w[0].data = 3.0
+    assert neuron([1.0, 2.0]).data == layer([1.0, 2.0])[0].data == 6.0
+    assign_data(neuron.w, [0.5, 0.5])  # what a compiled run writes back
+    assert neuron([1.0, 2.0]).data == 2.5
+    neuron.w[1] = Parameter(-1.0)  # another Value in place, no data assigned
+    layer.neurons[0].w = [Parameter(2.0), Parameter(2.0)]
+    assert neuron([1.0, 2.0]).data == -0.5
+    assert layer([1.0, 2.0])[0].data == 7.0
+    y = neuron([1.0, 2.0])
+    y.backward()
+    nn.SGD(neuron.parameters(), lr=0.5).step()  # w0 0.5 - 0.5, w1 -1 - 1, b 1 - 0.5
+    assert neuron([1.0, 2.0]).data == 0.0 * 1.0 + -2.0 * 2.0 + 0.5
