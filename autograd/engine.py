@@ -241,6 +241,11 @@ def _float_pass(roots: list[Value], seeds: Sequence[Any], inputs: Roots | None) 
             if upstream != 0.0 or not isfinite(node._data):
                 _send_bilinear(op.bilinear, node, upstream)
         elif op.arity is not None:
+            if upstream == 0.0 and op.bounded:
+                # Finite local gradients times 0 are zeros: nothing to send (see Op.bounded).
+                # Dead units' relus: backward() of micrograd's demo graph after 10 training
+                # steps 57 M instructions instead of 63 M; a chain link pays the float test.
+                continue
             # Unrolled, without tuples of parents or zip(): 0.52 s instead of 0.84 s on a
             # 100,000-link tanh chain (measured with the dict this path used before).
             x, y = node._x, node._y

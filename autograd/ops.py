@@ -149,6 +149,10 @@ class Op:
             ``d/dw_i = x_i``, ``d/dx_i = w_i``, ``d/db = 1`` - what JAX's
             ``defbilinear`` declares. The compiled tape trusts it to run dot nodes as
             matrix products; a property test checks it against ``local_grads``.
+        bounded: True if the local gradients are finite for any operands and the rule
+            never raises (relu's 0 or 1, tanh's 1 - tanh^2): a zero upstream gradient
+            then sends only zeros, and ``backward()`` skips the node. A property test
+            checks it on infinite, huge and tiny operands.
 
     Example:
         >>> OPS["tanh"].derivative
@@ -164,6 +168,7 @@ class Op:
     derivative: str
     arity: int | None = 1
     bilinear: Bilinear | None = None
+    bounded: bool = False
 
     def format_arg(self, arg: Any) -> str:
         """The text of the op's constant argument (an exponent, a slope), or ``""`` if none.
@@ -204,13 +209,13 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def _define(name: str, symbol: str, derivative: str, arity: int | None = 1,
-            bilinear: Bilinear | None = None) -> Callable[[tuple[Forward, LocalGrads]], Op]:
+def _define(name: str, symbol: str, derivative: str, arity: int | None = 1, bilinear: Bilinear | None = None,
+            bounded: bool = False) -> Callable[[tuple[Forward, LocalGrads]], Op]:
     """Register an op from a pair of functions: ``(forward, local_grads)``."""
 
     def register(rules: tuple[Forward, LocalGrads]) -> Op:
         forward, local_grads = rules
-        op = Op(name, symbol, forward, local_grads, derivative, arity, bilinear)
+        op = Op(name, symbol, forward, local_grads, derivative, arity, bilinear, bounded)
         OPS[name] = op
         return op
 
@@ -241,11 +246,11 @@ def documented(op: Op | tuple[Op, ...], summary: str, example: str, result: str)
 # ---------------------------------------------------------------------------
 # Arithmetic. The course's gate patterns: add distributes, mul swaps.
 # ---------------------------------------------------------------------------
-ADD = _define("add", "+", "1, 1", 2)((
+ADD = _define("add", "+", "1, 1", 2, bounded=True)((
     lambda m, xs, arg: xs[0] + xs[1],
     lambda m, xs, out, arg: (1.0, 1.0),
 ))
-SUB = _define("sub", "-", "1, -1", 2)((
+SUB = _define("sub", "-", "1, -1", 2, bounded=True)((
     lambda m, xs, arg: xs[0] - xs[1],
     lambda m, xs, out, arg: (1.0, -1.0),
 ))
@@ -257,7 +262,7 @@ DIV = _define("div", "/", "1/y, -x/y^2", 2)((
     lambda m, xs, arg: xs[0] / xs[1],
     lambda m, xs, out, arg: (1.0 / xs[1], -out / xs[1]),
 ))
-NEG = _define("neg", "*-1", "-1")((
+NEG = _define("neg", "*-1", "-1", bounded=True)((
     lambda m, xs, arg: -xs[0],
     lambda m, xs, out, arg: (-1.0,),
 ))
@@ -384,15 +389,15 @@ COS = _define("cos", "cos", "-sin(x)")((
     lambda m, xs, arg: m.cos(xs[0]),
     lambda m, xs, out, arg: (-m.sin(xs[0]),),
 ))
-TANH = _define("tanh", "tanh", "1 - tanh(x)^2")((
+TANH = _define("tanh", "tanh", "1 - tanh(x)^2", bounded=True)((
     lambda m, xs, arg: m.tanh(xs[0]),
     lambda m, xs, out, arg: (1.0 - out * out,),
 ))
-SIGMOID = _define("sigmoid", "sigmoid", "(1 - s) s")((
+SIGMOID = _define("sigmoid", "sigmoid", "(1 - s) s", bounded=True)((
     lambda m, xs, arg: m.sigmoid(xs[0]),
     lambda m, xs, out, arg: (out * (1.0 - out),),
 ))
-RELU = _define("relu", "relu", "1 if x > 0 else 0")((
+RELU = _define("relu", "relu", "1 if x > 0 else 0", bounded=True)((
     lambda m, xs, arg: m.where(xs[0] > 0.0, xs[0], 0.0),
     lambda m, xs, out, arg: (m.where(xs[0] > 0.0, 1.0, 0.0),),
 ))

@@ -11,6 +11,7 @@ with shared and repeated operands.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import zlib
@@ -25,6 +26,7 @@ import autograd
 import nn
 from autograd import Value
 from autograd.engine import backpropagate
+from autograd.ops import FLOAT_MATH
 from threads import run_in_threads
 
 
@@ -138,3 +140,30 @@ def test_a_dot_with_a_zero_upstream_and_an_infinite_operand_still_sends_its_nan(
     with pytest.raises(autograd.NonFiniteError, match=named):
         autograd.dot([w], [x]).relu().backward()
     assert w.grad == x.grad == 0.0  # nothing written
+
+
+BOUNDED = [op for op in autograd.OPS.values() if op.bounded]
+EXTREMES = [math.inf, -math.inf, 1e308, -1e308, 5e-324, -5e-324, 0.0, -0.0, 1.0, -2.5]
+
+
+def test_the_table_declares_relu_and_tanh_bounded_and_dot_not():
+    assert {"relu", "tanh", "sigmoid", "add"} <= {op.name for op in BOUNDED}
+    assert not {"mul", "sqrt", "log", "dot", "pow"} & {op.name for op in BOUNDED}
+
+
+@pytest.mark.parametrize("op", BOUNDED, ids=lambda op: op.name)
+def test_a_bounded_op_has_finite_local_gradients_for_any_operands(op):
+    # Op.bounded lets backward() skip the op's nodes whose upstream gradient is 0: its
+    # local gradients must be finite (and the rule must not raise) whatever the operands.
+    for xs in itertools.product(EXTREMES, repeat=op.arity):
+        out = op.forward(FLOAT_MATH, list(xs), None)
+        local = op.local_grads(FLOAT_MATH, list(xs), out, None)
+        assert all(map(math.isfinite, local)), (xs, local)
+
+
+def test_nodes_of_bounded_ops_with_a_zero_upstream_send_nothing_and_agree_with_the_general_path():
+    x, y = Value(-1.5), Value(2.0)
+    dead = (x.relu() + x.tanh() - (-x).sigmoid()) * x.relu()  # relu(-1.5) = 0: every term gets 0 upstream
+    grads = backpropagate(dead + y, [1.0])
+    assert grads[x] == 0.0 and math.copysign(1.0, grads[x]) == 1.0 and grads[y] == 1.0
+    assert_both_paths_agree(dead + y)
