@@ -268,6 +268,28 @@ def test_the_undo_copy_is_skipped_while_sgds_bounds_hold_and_taken_for_adam():
                 assert np.abs(fit.values).max() <= value_bound and np.abs(fit.state[0]).max() <= delta_bound
 
 
+def test_a_small_learning_rate_proves_sgds_updates_safe_without_reading_the_gradients(monkeypatch):
+    # The tape's gradients are finite, so below the largest float: lr 1e-4 times that cannot make a
+    # bounded value overflow for thousands of updates, and no pass over the gradients is needed.
+    norms = []  # per norm taken: True for the gradients (the tape's read-only view), False for values
+    real = nn.compiled._norm
+
+    def norm(array):
+        norms.append(not array.flags.writeable)
+        return real(array)
+    monkeypatch.setattr(nn.compiled, "_norm", norm)
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="identity", seed=1)
+    targets = [0.0, 1.0, 1.0, 0.0]
+    nn.fit(model, X4, targets, lr=1e-4, epochs=50, batch_size=None, progress=False, compiled=True)
+    assert norms == [False]  # the values' own norm, once, at the start
+    norms.clear()  # each update may add 0.05 x the largest float: the bounds start again every few
+    nn.fit(model, X4, targets, lr=0.05, epochs=40, batch_size=None, progress=False, compiled=True)
+    assert not any(norms) and 5 <= len(norms) <= 12
+    norms.clear()  # too large a rate: the gradient's norm at every update
+    history = nn.fit(model, X4, targets, lr=0.5, epochs=5, batch_size=None, progress=False, compiled=True)
+    assert norms.count(True) == 5 and history.engine == "compiled"
+
+
 class NudgedSGD(nn.SGD):
     """A user's SGD with an update rule of its own: its second update overflows in place."""
 
