@@ -92,8 +92,9 @@ def numerical_grad(f: Callable[..., Value], inputs: Sequence[Value], eps: float 
                 above = _as_float(f(*inputs))
                 x.data = original - eps
                 below = _as_float(f(*inputs))
-            finally:  # as it was: graphs built from x before the check stay usable
-                x._data, x._version = original, version
+            finally:  # as it was: graphs built from x before the check stay usable; the
+                x.data = original  # clock moves (caches keyed by it, e.g. nn's neurons', read again)
+                x._version = version
             partials.append((above - below) / (2.0 * eps))
     return tuple(partials)
 

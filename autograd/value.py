@@ -7,6 +7,7 @@ live in the op table, and the backward pass in :mod:`autograd.engine`.
 
 from __future__ import annotations
 
+import threading
 from itertools import repeat
 from math import isfinite, isnan
 from typing import Any, Union
@@ -84,10 +85,13 @@ class Value:
     def data(self, data: Number) -> None:
         # Nodes made from this one hold results of the old data: their _version is now
         # older than this one's, and backward() refuses them (StaleGraphError).
+        # The clock moves after the write, under a lock (`+=` alone is a load, an add and a
+        # store: two threads could move it back): a reader that saw the old clock reads again.
         global _data_writes
-        self._data = to_float(data)
-        _data_writes += 1
-        self._version = _data_writes
+        number = to_float(data)
+        with _CLOCK:
+            self._data, self._version = number, _data_writes + 1
+            _data_writes += 1
 
     @property
     def op(self) -> Op | None:
@@ -433,6 +437,7 @@ def apply_nary(op: Op, operands: tuple[Value, ...], arg: Any = None) -> Value:
 
 
 _data_writes = 0  # how many times any Value's data was assigned: the clock of _version
+_CLOCK = threading.Lock()  # held while the clock moves (the data setter, assign_data)
 
 
 def assign_data(values: Sequence[Value], numbers: Sequence[Any]) -> None:
@@ -450,9 +455,10 @@ def assign_data(values: Sequence[Value], numbers: Sequence[Any]) -> None:
     # Plain floats without NaN, found in C: 101,000 in 6 ms (to_float() on each, naming a bad one: 29 ms).
     if not set(map(type, numbers)) <= {float} or any(map(isnan, numbers)):
         numbers = [to_float(number) for number in numbers]
-    _data_writes += 1
-    for value, number in zip(values, numbers):
-        value._data, value._version = number, _data_writes
+    with _CLOCK:  # as the setter: the clock moves once all are written
+        for value, number in zip(values, numbers):
+            value._data, value._version = number, _data_writes + 1
+        _data_writes += 1
 
 
 def data_clock() -> int:

@@ -32,6 +32,7 @@ __all__ = ["Neuron", "Layer", "MLP", "Sequential", "as_inputs", "positive_int", 
            "ScopedByIndex"]
 
 _scope_of = attrgetter("_scope")  # each neuron's scope, entered in turn by its layer
+_UNREAD: tuple[int, list[Parameter], list[float]] = (-1, [], [])  # a neuron's weights' floats, not read yet
 
 
 @register_module
@@ -72,7 +73,7 @@ class Neuron(ScopedByIndex, Module):
         self.b = Parameter(initializer.bias(rng, self.nin, fan_out), "b") if _flag("bias", bias) else None
         self.activation = resolve_activation(activation, rng)
         self.index = None
-        self._weights_read: tuple[int, list[Parameter], list[float]] = (-1, [], [])  # see _output
+        self._weights_read: tuple[int, list[Parameter], list[float]] = _UNREAD  # see _output
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         return self.forward(x)
@@ -89,12 +90,26 @@ class Neuron(ScopedByIndex, Module):
         # (autograd's data clock moved: an optimizer step) or ``w`` holds other Values, not
         # once per sample: a list compare by identity instead of a float read per weight.
         # micrograd's demo: 1.06 M instructions a sample's forward instead of 1.13 M (valgrind).
+        # The clock is read once, before the floats: a write landing while they are read (from
+        # another thread) moves it past the key stored, and the next forward reads again.
+        now = data_clock()
         clock, weights, weight_data = self._weights_read
-        if clock != data_clock() or weights != self.w:
+        if clock != now or weights != self.w:
             weights = list(self.w)
             weight_data = [w._data for w in weights]
-            self._weights_read = (data_clock(), weights, weight_data)
+            self._weights_read = (now, weights, weight_data)
         return self.activation.forward(weighted_sum(weights, inputs, self.b, input_data, weight_data))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The weights' floats are cached under this process's data clock, which starts again
+        # at 0 in another process (an unpickled model): the cache is not saved.
+        state = self.__dict__.copy()
+        state.pop("_weights_read", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._weights_read = _UNREAD
 
     @classmethod
     def from_weights(cls, weights: Sequence[float], bias: float | None,
