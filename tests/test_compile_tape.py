@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 import pytest
 
@@ -333,35 +331,3 @@ def test_huge_and_infinite_inputs_are_numbers_not_nan():
     in_float32 = autograd.compile(lambda x: x * 2, (0.0,), dtype="float32")
     with pytest.raises(ValueError, match="input 'x': a number too large for float32"):
         in_float32(np.array([1e300]))
-
-
-# ---------------------------------------------------------------------------
-# The cyclic collector
-# ---------------------------------------------------------------------------
-def test_compile_leaves_the_long_lived_tape_out_of_the_young_generation():
-    # made while the collector is paused; left young, the next young collection would scan
-    # every instruction and operand slot (for a 100,000-parameter net, one pass of ~20 ms)
-    weights = [Parameter(float(i)) for i in range(50)]
-    was_enabled = gc.isenabled()
-    gc.disable()  # no collection may promote the tape before it is looked for
-    try:
-        compiled = autograd.compile(lambda x: autograd.dot(weights, x).tanh(), ([0.0] * 50,), weights)
-        young = gc.get_objects(generation=0)
-        assert not any(obj is instruction for obj in young for instruction in compiled.tape.instructions)
-        assert any(obj is compiled.tape.instructions[0] for obj in gc.get_objects(generation=2))
-    finally:
-        if was_enabled:
-            gc.enable()
-    assert compiled(np.ones((1, 50))).tolist() == [np.tanh(sum(range(50)))]
-
-
-def test_compile_leaves_a_programs_frozen_objects_frozen():
-    marker: list[list[int]] = [[]]
-    gc.freeze()  # e.g. a server that froze its start-up objects before forking
-    try:
-        autograd.compile(lambda x: x * 2.0, (0.0,))
-        assert gc.get_freeze_count() > 0
-        assert not any(obj is marker for obj in gc.get_objects())  # still in the permanent generation
-    finally:
-        gc.unfreeze()
-    assert any(obj is marker for obj in gc.get_objects())

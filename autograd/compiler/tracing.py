@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import gc
 import inspect
 import numbers
 from itertools import product
@@ -91,31 +90,7 @@ def compile(fn: Callable[..., Any], example_inputs: Sequence[Any],
             result = fn(*arguments)
         outputs, output_shape = _flatten_outputs(result)
         tape = Tape.from_graph(outputs, output_shape, leaves, names, shapes, params, tracer.cuts)
-        compiled = CompiledFunction(tape, math)
-    _promote_to_old_generation()
-    return compiled
-
-
-def _promote_to_old_generation() -> None:
-    """Move what the cyclic collector tracks to its oldest generation, without scanning it.
-
-    A compiled tape is long-lived and acyclic, and large: the course's 1000-100-10 net
-    leaves about 100,000 tracked objects (its operand slots). Made while the collector
-    was paused, they would sit in the young generation, which the next young collection
-    scans whole: one pass of 17-24 ms CPU in a fit of that net (gc.callbacks), against a
-    4 ms pass promoted. Whatever else was young is promoted with them (the traced graph,
-    freed by reference counting when compile returns; cyclic garbage waits for a full
-    collection). Skipped if the program froze objects itself (``gc.freeze``), whose
-    permanent generation ``gc.unfreeze`` would empty.
-
-    Example:
-        >>> import gc
-        >>> _promote_to_old_generation(); gc.get_count()[0] < 10
-        True
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()  # everything tracked into the permanent generation...
-        gc.unfreeze()  # ...and back, into the oldest one
+        return CompiledFunction(tape, math)
 
 
 # ---------------------------------------------------------------------------
