@@ -400,8 +400,12 @@ class _FitArrays:
             self.bounded = False
             return None
         value_bound, state_bounds = found
+        # step_arrays() forms g + decay w before the rule: in the tape's dtype that sum may
+        # overflow first (float32: 3.4e38 + 0.01 x 5e37), though the bounds, in Python floats, do not
+        decay = self.optimizer.weight_decay
+        decayed = grad_bound + decay * self.bounds[0] if decay else 0.0
         safe = SAFE_FRACTION * float(np.finfo(self.values.dtype).max)  # float32 overflows at 3.4e38
-        return found if max([value_bound, *state_bounds]) < safe else None
+        return found if max([decayed, value_bound, *state_bounds]) < safe else None
 
     def _divergence(self, grads: FloatArray) -> FloatingPointError:
         """The optimizer's error naming the first parameter the update would make non-finite."""

@@ -325,3 +325,18 @@ def test_a_float32_tape_takes_the_undo_copy_long_before_float32_overflows():
         step.train_epoch([0, 1], 2)
     after = [p.data for p in model.parameters()]
     np.testing.assert_array_equal(np.float32(after), np.float32(before))  # as the float32 tape held them
+
+
+def test_weight_decay_on_unread_gradients_is_never_proved_safe_in_float32():
+    # With unread gradients the bound is the dtype's largest float: g + decay w may overflow in
+    # float32 before the rule runs, though the rule's bounds (Python floats) stay below it.
+    largest = float(np.finfo(np.float32).max)
+    w = autograd.Parameter(1.0)
+    arrays = object.__new__(nn.compiled._FitArrays)  # only what _safe_bounds reads
+    arrays.optimizer = nn.SGD([w], lr=0.01, weight_decay=0.01)
+    arrays.values, arrays.bounds, arrays.bounded = np.zeros(1, dtype=np.float32), (5e37, []), True
+    assert arrays._safe_bounds(0.01, largest) is None
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        np.float32(largest) + np.float32(0.01) * np.float32(5e37)  # what step_arrays would compute
+    arrays.optimizer = nn.SGD([w], lr=0.01)  # no decay: no sum before the rule
+    assert arrays._safe_bounds(0.01, largest) is not None
